@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sasscan guest runner: the API shared by /init (main.c) and the test cases.
+ *
+ * A case is a function registered with GUEST_CASE(); it returns CASE_PASS,
+ * CASE_FAIL or CASE_SKIP and prints diagnostics with diag(). Each case runs
+ * in a child process so that a crash or a hang of one case cannot take the
+ * runner with it.
+ */
+#ifndef SASSCAN_GUEST_H
+#define SASSCAN_GUEST_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum case_result { CASE_PASS = 0, CASE_FAIL = 1, CASE_SKIP = 2 };
+
+struct guest_case {
+	const char *name;
+	const char *what;	/* one line: what the case shows */
+	int (*fn)(void);
+	unsigned int timeout_s;	/* 0: no guest-side limit (the host's applies) */
+	struct guest_case *next;
+};
+
+void guest_register(struct guest_case *c);
+
+#define GUEST_CASE_T(id, desc, tmo)					\
+	static int case_##id(void);					\
+	static struct guest_case gc_##id = {				\
+		.name = #id, .what = desc, .fn = case_##id,		\
+		.timeout_s = tmo,					\
+	};								\
+	__attribute__((constructor)) static void reg_##id(void)	\
+	{ guest_register(&gc_##id); }					\
+	static int case_##id(void)
+
+#define DEFAULT_CASE_TIMEOUT 300
+#define GUEST_CASE(id, desc) GUEST_CASE_T(id, desc, DEFAULT_CASE_TIMEOUT)
+
+/* Output: "# ..." diagnostic lines, on the console and the TAP channel. */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A raw line on both channels (used for nested KTAP). */
+void tap_line(const char *line);
+/* A line into the kernel log (/dev/kmsg), so it is ordered with kernel messages. */
+void kmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Checks: print a diagnostic and remember the failure, but go on. */
+extern int case_failed;
+#define CHECK(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			diag("FAIL %s:%d: %s", __FILE__, __LINE__, #cond); \
+			diag(__VA_ARGS__);				\
+			case_failed = 1;				\
+		}							\
+	} while (0)
+#define CASE_RESULT() (case_failed ? CASE_FAIL : CASE_PASS)
+
+/* Files. write_str() returns 0 or -errno of the write (sysfs store result). */
+int write_str(const char *path, const char *s);
+int write_bytes(const char *path, const void *buf, size_t len);
+int read_str(const char *path, char *buf, size_t size);	/* trims trailing \n */
+long long read_ll(const char *path);			/* -1 on error */
+bool path_exists(const char *path);
+
+/* Commands through busybox sh; output shown as diagnostics. Returns exit status. */
+int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, output captured (NUL-terminated, truncated to size; discarded if out is NULL). */
+int run_capture(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void sleep_ms(unsigned int ms);
+/* rmmod @name, retrying while it is busy for up to 10 s; 0 once it is gone. */
+int unload_module(const char *name);
+
+/* SCSI helpers. */
+#define MAX_DEVS 4096
+struct scsi_addr {
+	unsigned int host, channel, id;
+	unsigned long long lun;
+};
+/* Host number of the first host whose proc_name is @proc_name, or -1. */
+int find_host(const char *proc_name);
+/* All hosts whose proc_name is @proc_name; returns count. */
+int find_hosts(const char *proc_name, int *hosts, int max);
+/* Devices of @host, sorted by (channel, id, lun); returns count. */
+int host_devices(int host, struct scsi_addr *out, int max);
+/* "c:t:l c:t:l ..." of @host's devices, for comparisons and messages. */
+void host_device_string(int host, char *buf, size_t size);
+/* Wait until host_device_string() equals @want (up to @ms); true if it did. */
+bool wait_devices(int host, const char *want, unsigned int ms);
+/* Delete every scsi_device of @host through its "delete" attribute. */
+int delete_all_devices(int host);
+/* Write @req to /sys/class/scsi_host/host<N>/scan; 0 or -errno. */
+int scan_host(int host, const char *req);
+/* The sd disk name (e.g. "sda") bound to a device, or "" if none. */
+void device_disk(const struct scsi_addr *a, char *buf, size_t size);
+
+/* KUnit: print a suite's KTAP (from debugfs) indented as a subtest; true if it passed. */
+bool kunit_suite_passed(const char *suite);
+
+#endif

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sasscan guest runner: file, command and SCSI helpers for the cases. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+
+int write_bytes(const char *path, const void *buf, size_t len)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+int write_str(const char *path, const char *s)
+{
+	return write_bytes(path, s, strlen(s));
+}
+
+int read_str(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+long long read_ll(const char *path)
+{
+	char buf[64], *end;
+	long long v;
+
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	errno = 0;
+	v = strtoll(buf, &end, 0);
+	if (errno || end == buf)
+		return -1;
+	return v;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int run_va(bool show, char *out, size_t size, const char *fmt, va_list ap)
+{
+	char cmd[2048], buf[4096];
+	size_t used = 0;
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (out && size)
+		out[0] = '\0';
+	while ((n = read(pfd[0], buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (show) {
+			diag("%s", buf);
+		} else if (out && used + 1 < size) {
+			size_t k = (size_t)n < size - used - 1 ? (size_t)n : size - used - 1;
+
+			memcpy(out + used, buf, k);
+			used += k;
+			out[used] = '\0';
+		}
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int run(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = run_va(true, NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int run_capture(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = run_va(false, out, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int unload_module(const char *name)
+{
+	char path[128];
+	int tries;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	/* async sd probing may hold a reference for a moment after a scan */
+	for (tries = 0; tries < 100 && path_exists(path); tries++) {
+		if (run_capture(NULL, 0, "rmmod %s 2>/dev/null", name) == 0)
+			return 0;
+		sleep_ms(100);
+	}
+	if (!path_exists(path))
+		return 0;
+	return run("rmmod %s", name) ? -EBUSY : 0;
+}
+
+int find_hosts(const char *proc_name, int *hosts, int max)
+{
+	DIR *d = opendir("/sys/class/scsi_host");
+	struct dirent *e;
+	char path[512], name[64];
+	int n = 0, i, j, h;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		if (sscanf(e->d_name, "host%d", &h) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/%s/proc_name",
+			 e->d_name);
+		if (read_str(path, name, sizeof(name)) < 0 ||
+		    strcmp(name, proc_name))
+			continue;
+		hosts[n++] = h;
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)		/* insertion sort: few hosts */
+		for (j = i; j > 0 && hosts[j - 1] > hosts[j]; j--) {
+			h = hosts[j];
+			hosts[j] = hosts[j - 1];
+			hosts[j - 1] = h;
+		}
+	return n;
+}
+
+int find_host(const char *proc_name)
+{
+	int h;
+
+	return find_hosts(proc_name, &h, 1) == 1 ? h : -1;
+}
+
+static int addr_cmp(const void *pa, const void *pb)
+{
+	const struct scsi_addr *a = pa, *b = pb;
+
+	if (a->channel != b->channel)
+		return a->channel < b->channel ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	if (a->lun != b->lun)
+		return a->lun < b->lun ? -1 : 1;
+	return 0;
+}
+
+int host_devices(int host, struct scsi_addr *out, int max)
+{
+	DIR *d = opendir("/sys/class/scsi_device");
+	struct dirent *e;
+	struct scsi_addr a;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		if (sscanf(e->d_name, "%u:%u:%u:%llu", &a.host, &a.channel,
+			   &a.id, &a.lun) != 4 || a.host != (unsigned int)host)
+			continue;
+		out[n++] = a;
+	}
+	closedir(d);
+	qsort(out, n, sizeof(*out), addr_cmp);
+	return n;
+}
+
+void host_device_string(int host, char *buf, size_t size)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	size_t used = 0;
+	int n, i;
+
+	buf[0] = '\0';
+	n = host_devices(host, devs, MAX_DEVS);
+	for (i = 0; i < n && used < size; i++)
+		used += snprintf(buf + used, size - used, "%s%u:%u:%llu",
+				 i ? " " : "", devs[i].channel, devs[i].id,
+				 devs[i].lun);
+}
+
+bool wait_devices(int host, const char *want, unsigned int ms)
+{
+	char have[8192];
+
+	for (;;) {
+		host_device_string(host, have, sizeof(have));
+		if (!strcmp(have, want))
+			return true;
+		if (ms < 100)
+			return false;
+		sleep_ms(100);
+		ms -= 100;
+	}
+}
+
+int delete_all_devices(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	char path[256];
+	int n, i, bad = 0;
+
+	n = host_devices(host, devs, MAX_DEVS);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/class/scsi_device/%u:%u:%u:%llu/device/delete",
+			 devs[i].host, devs[i].channel, devs[i].id, devs[i].lun);
+		if (write_str(path, "1"))
+			bad++;
+	}
+	return bad ? -EIO : 0;
+}
+
+int scan_host(int host, const char *req)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
+	return write_str(path, req);
+}
+
+void device_disk(const struct scsi_addr *a, char *buf, size_t size)
+{
+	char path[256];
+	struct dirent *e;
+	DIR *d;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%u:%u:%u:%llu/device/block",
+		 a->host, a->channel, a->id, a->lun);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(buf, size, "%s", e->d_name);
+			break;
+		}
+	closedir(d);
+}
+
+bool kunit_suite_passed(const char *suite)
+{
+	static char ktap[65536];
+	char path[256], *line, *save;
+	bool ok_seen = false, bad = false;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kunit/%s/results", suite);
+	if (read_str(path, ktap, sizeof(ktap)) <= 0) {
+		diag("no KUnit results for suite %s", suite);
+		return false;
+	}
+	for (line = strtok_r(ktap, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char nested[1100];
+
+		/* the suite's own KTAP, nested one level as kselftest does */
+		snprintf(nested, sizeof(nested), "    %s", line);
+		tap_line(nested);
+		if (!strncmp(line, "not ok ", 7) || strstr(line, "    not ok "))
+			bad = true;
+		else if (!strncmp(line, "ok ", 3))
+			ok_seen = true;
+	}
+	return ok_seen && !bad;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""make check / make demo: build what is needed, boot the suites, report TAP.
+
+Every boot in SUITES must pass case by case. The runner's self-tests (SELFTESTS)
+boot cases that are *meant* to go wrong -- a failing check, a kernel WARNING, a
+hung task, a boot that never ends -- and assert that the runner reports each
+one as a failure; they pass only if the runner catches it.
+The last line is "N passed, M failed"; the exit status is 0 only if M is 0.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm  # noqa: E402
+
+# name, variant, case selection, per-boot limit (s), hung-task timeout (s)
+SUITES = [
+    ("lab", "stock", "lab_*", 900, 60),
+]
+DEMO = [
+    ("demo", "stock", "demo_*", 600, 60),
+]
+
+
+def prepare(variant):
+    """make prepare VARIANT=v; returns True on success."""
+    t = time.monotonic()
+    rc = subprocess.call(["make", "-s", "prepare", "VARIANT=" + variant], cwd=vm.TOP)
+    print("# prepared variant %s in %.0f s (rc %d)" % (variant, time.monotonic() - t, rc),
+          flush=True)
+    return rc == 0
+
+
+def find(res, name):
+    for r in res["results"]:
+        if r["name"] == name:
+            return r
+    return None
+
+
+def selftests(outdir):
+    """Boot deliberately broken cases; yield (name, ok, why) per runner property."""
+    res = vm.boot("stock", "selftest_pass,selftest_fail,selftest_warn,selftest_hung_task",
+                  "selftest", timeout=600, hung_task_secs=5, results_dir=outdir)
+    print(vm.header(res), flush=True)
+    for line in vm.tap_lines(res, "selftest/"):
+        print("#   " + line)
+    r = find(res, "selftest_pass")
+    yield ("runner_passes_clean_case", bool(r and r["ok"]), "selftest_pass: %s" % (r and r["why"]))
+    r = find(res, "selftest_fail")
+    rc = subprocess.call([sys.executable, os.path.join(vm.LAB, "vm.py"), "--parse-only",
+                          os.path.join(outdir, "selftest")], stdout=subprocess.DEVNULL)
+    yield ("runner_fails_failing_case",
+           bool(r and not r["ok"] and not r["splats"]) and rc != 0,
+           "selftest_fail: %s, vm.py exit %d" % (r and r["why"], rc))
+    r = find(res, "selftest_warn")
+    yield ("runner_fails_case_with_kernel_warning",
+           bool(r and not r["ok"] and any(s["kind"] == "warning" for s in r["splats"])),
+           "selftest_warn: %s" % (r and r["why"]))
+    r = find(res, "selftest_hung_task")
+    yield ("runner_fails_case_with_hung_task",
+           bool(r and not r["ok"] and any(s["kind"] == "hung_task" for s in r["splats"])),
+           "selftest_hung_task: %s" % (r and r["why"]))
+
+    res = vm.boot("stock", "selftest_hang", "selftest_hang", timeout=60, hung_task_secs=60,
+                  results_dir=outdir)
+    print(vm.header(res), flush=True)
+    r = find(res, "selftest_hang")
+    yield ("runner_fails_boot_over_time_limit",
+           bool(res.get("timed_out") and r and not r["ok"] and res["failed"] > 0),
+           "timed_out=%s selftest_hang: %s" % (res.get("timed_out"), r and r["why"]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--demo", action="store_true", help="run the demo instead of the tests")
+    a = ap.parse_args()
+    start = time.monotonic()
+    outdir = os.path.join(vm.TOP, "results", "demo" if a.demo else "check")
+    os.makedirs(outdir, exist_ok=True)
+    suites = DEMO if a.demo else SUITES
+    lines = []
+    summary = []
+
+    for variant in sorted({s[1] for s in suites}):
+        if not prepare(variant):
+            print("not ok 1 prepare_%s # build failed" % variant)
+            print("0 passed, 1 failed")
+            return 1
+
+    for name, variant, cases, timeout, hung in suites:
+        res = vm.boot(variant, cases, name, timeout=timeout, hung_task_secs=hung,
+                      results_dir=outdir)
+        print(vm.header(res), flush=True)
+        if a.demo:
+            for r in res["results"]:
+                for d in r.get("diag", []):
+                    print(d)
+        lines += vm.tap_lines(res, name + "/", len(lines) + 1)
+        summary.append(res)
+
+    if not a.demo:
+        for tname, ok, why in selftests(outdir):
+            n = len(lines) + 1
+            lines.append(("ok %d %s" % (n, tname)) if ok else
+                         ("not ok %d %s # %s" % (n, tname, why)))
+
+    print("TAP version 13")
+    print("1..%d" % len(lines))
+    for line in lines:
+        print(line)
+    failed = sum(1 for l in lines if l.startswith("not ok"))
+    with open(os.path.join(outdir, "summary.json"), "w") as f:
+        json.dump({"tap": lines, "boots": summary,
+                   "elapsed_s": round(time.monotonic() - start)}, f, indent=1)
+    print("# results in %s, %.0f s" % (outdir, time.monotonic() - start))
+    print("%d passed, %d failed" % (len(lines) - failed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

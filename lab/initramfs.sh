@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Assemble the guest initramfs for one kernel variant:
+#   /init          the guest runner (guest/, static)
+#   /bin/busybox   Debian's busybox-static, applets installed at boot
+#   /usr/bin/...   lsscsi, sg3_utils and bash with their shared libraries
+#   /lib/modules   the variant's modules plus vsas and the self-test module
+#
+#   lab/initramfs.sh VARIANT  ->  $CACHE/build/VARIANT/initramfs.cpio.gz
+. "$(dirname "$0")/common.sh"
+
+variant=${1:?usage: lab/initramfs.sh VARIANT}
+B=$(build_dir "$variant")
+krel=$(cat "$B/obj/include/config/kernel.release")
+init=$CACHE/guest/init
+[ -x "$init" ] || die "guest runner not built (make guest)"
+
+root=$B/initramfs.root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
+cp "$init" "$root/init"
+cp /bin/busybox "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+
+# Dynamically linked tools and everything they load.
+tools="/usr/bin/lsscsi /bin/bash"
+for t in sg_inq sg_luns sg_readcap sg_turs sg_rdac sg_vpd rescan-scsi-bus.sh; do
+	p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
+done
+for t in $tools; do
+	install -D "$t" "$root/usr/bin/$(basename "$t")"
+	if [ "$(head -c4 "$t" | tail -c3)" = ELF ]; then
+		ldd "$t" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+			install -D "$lib" "$root$lib"
+		done
+	fi
+done
+
+# Modules: the kernel's, then ours under extra/.
+cp -a "$B/modinst/lib/modules/$krel" "$root/lib/modules/"
+rm -f "$root/lib/modules/$krel/build" "$root/lib/modules/$krel/source"
+mkdir -p "$root/lib/modules/$krel/extra"
+find "$B/ext" -name '*.ko' -exec cp {} "$root/lib/modules/$krel/extra/" \; 2>/dev/null || true
+depmod -b "$root" "$krel"
+
+# cpio list: device nodes need no root privileges this way.
+list=$B/initramfs.list
+{
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "nod /dev/ttyS0 0600 0 0 c 4 64"
+	echo "nod /dev/ttyS1 0600 0 0 c 4 65"
+	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort) | while read -r p; do
+		p=${p#./}
+		if [ -L "$root/$p" ]; then
+			echo "slink /$p $(readlink "$root/$p") 0777 0 0"
+		elif [ -d "$root/$p" ]; then
+			echo "dir /$p 0755 0 0"
+		else
+			echo "file /$p $root/$p $(stat -c %a "$root/$p") 0 0"
+		fi
+	done
+} >"$list"
+"$B/obj/usr/gen_init_cpio" "$list" | gzip -1 >"$B/initramfs.cpio.gz.tmp"
+mv "$B/initramfs.cpio.gz.tmp" "$B/initramfs.cpio.gz"
+log "initramfs $variant: $(du -h "$B/initramfs.cpio.gz" | cut -f1)"

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Boot one lab kernel variant in QEMU, run guest cases, judge the results.
+
+A boot's verdicts come from three sources:
+  * the guest's TAP, read from the second serial port (a clean copy);
+  * the kernel log on the console, where the guest's "sasscan: begin/end"
+    markers tie every kernel splat to the case during which it appeared;
+  * the boot's fate: a boot that exceeds its time limit, or that ends before
+    the guest reports every planned case, fails the cases it did not finish.
+
+Usage: lab/vm.py --variant stock --cases 'lab_*' [--timeout S] [--name N]
+       lab/vm.py --parse-only results/<run>/<name>   (re-judge stored logs)
+Exit status: 0 if every case passed, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(LAB)
+CACHE = os.environ.get("SASSCAN_CACHE", os.path.expanduser("~/.cache/sasscan"))
+
+# Kernel log lines that make the case they appear in fail.
+SPLATS = [
+    ("lockdep", re.compile(r"WARNING: (possible|inconsistent|suspicious|bad unlock|held lock)|"
+                           r"INFO: trying to register non-static key|BUG: lock held|"
+                           r"WARNING: .*locking")),
+    ("kasan", re.compile(r"BUG: KASAN|KASAN: ")),
+    ("hung_task", re.compile(r"INFO: task .* blocked for more than")),
+    ("soft_lockup", re.compile(r"BUG: soft lockup|watchdog: BUG:")),
+    ("rcu_stall", re.compile(r"rcu: INFO: .*stall|self-detected stall")),
+    ("atomic_sleep", re.compile(r"BUG: sleeping function called|BUG: scheduling while atomic")),
+    ("oops", re.compile(r"Oops|general protection fault|BUG: unable to handle|"
+                        r"Kernel panic|kernel BUG at")),
+    ("ubsan", re.compile(r"UBSAN: ")),
+    ("warning", re.compile(r"WARNING: ")),
+    ("bug", re.compile(r"BUG: ")),
+]
+KLINE = re.compile(r"^\[\s*\d+\.\d+\]\s?(.*)$")
+MARK = re.compile(r"sasscan: (begin|end) (\d+) (\S+)")
+RESULT = re.compile(r"^(not )?ok (\d+) (\S+)(?:\s+#\s*(.*))?$")
+
+
+def classify(msg):
+    for kind, rx in SPLATS:
+        if rx.search(msg):
+            return kind
+    return None
+
+
+def build_info(variant):
+    path = os.path.join(CACHE, "build", variant, "build-info")
+    info = {"variant": variant}
+    try:
+        with open(path) as f:
+            first = f.readline().strip()
+            for tok in first.split(" "):
+                if "=" in tok:
+                    k, v = tok.split("=", 1)
+                    info[k] = v
+            # "source=linux-source-6.12 6.12.117-1~deb12u1": the version is the bare token
+            bare = [t for t in first.split(" ") if "=" not in t]
+            if bare:
+                info["source_version"] = bare[0]
+            for line in f:
+                if "=" in line and " " not in line.strip():
+                    k, v = line.strip().split("=", 1)
+                    info[k] = v
+    except OSError:
+        pass
+    return info
+
+
+def parse(outdir):
+    """Judge a boot from the logs in outdir; returns the result dict."""
+    meta = json.load(open(os.path.join(outdir, "boot.json")))
+    tap = open(os.path.join(outdir, "tap.log"), errors="replace").read().splitlines()
+    console = open(os.path.join(outdir, "console.log"), errors="replace").read().splitlines()
+
+    plan = None
+    cases = {}      # number -> dict
+    pending = []    # nested KTAP / diagnostics before the next result line
+    for line in tap:
+        line = line.rstrip("\r")
+        if re.match(r"^1\.\.\d+$", line):
+            plan = int(line[3:])
+            continue
+        m = RESULT.match(line)
+        if m:
+            n = int(m.group(2))
+            directive = m.group(4) or ""
+            nested = [l.strip() for l in pending if l.startswith("    ")]
+            cases[n] = {
+                "number": n, "name": m.group(3),
+                "guest_ok": m.group(1) is None,
+                "skip": directive.upper().startswith("SKIP"),
+                "why": [] if m.group(1) is None else [directive or "guest check failed"],
+                "diag": [l[2:] for l in pending if l.startswith("# ")],
+                "subtests": {"passed": sum(1 for l in nested if RESULT.match(l) and l.startswith("ok ")),
+                             "failed": sum(1 for l in nested if l.startswith("not ok "))},
+                "splats": [],
+            }
+            pending = []
+        elif line.startswith("# ") or line.startswith("    "):
+            pending.append(line)
+
+    # Kernel log: markers and splats.
+    current = None
+    begun = {}
+    boot_splats = []
+    for raw in console:
+        m = KLINE.match(raw.rstrip("\r"))
+        if not m:
+            continue
+        msg = m.group(1)
+        mk = MARK.search(msg)
+        if mk:
+            n = int(mk.group(2))
+            if mk.group(1) == "begin":
+                current = n
+                begun[n] = mk.group(3)
+            else:
+                current = None
+            continue
+        kind = classify(msg)
+        if not kind:
+            continue
+        entry = {"kind": kind, "line": msg.strip()[:200]}
+        if current is not None:
+            cases.setdefault(current, {"number": current, "name": begun.get(current, "?"),
+                                       "guest_ok": False, "skip": False, "why": [],
+                                       "diag": [], "subtests": {}, "splats": []})
+            cases[current]["splats"].append(entry)
+        else:
+            boot_splats.append(entry)
+
+    timed_out = meta.get("timed_out", False)
+    results = []
+    for n in sorted(cases):
+        c = cases[n]
+        ok = c["guest_ok"] and not c["splats"]
+        if "guest_ok" in c and not c["guest_ok"] and not c["why"]:
+            c["why"].append("no result from the guest" + (
+                " (boot timed out during this case)" if timed_out else ""))
+        for s in c["splats"]:
+            c["why"].append("kernel splat (%s): %s" % (s["kind"], s["line"]))
+        c["ok"] = ok
+        results.append(c)
+    if plan is None:
+        results.append({"number": len(results) + 1, "name": "boot", "ok": False, "skip": False,
+                        "why": ["no TAP plan from the guest" +
+                                (" (boot timed out)" if timed_out else "")],
+                        "splats": boot_splats, "subtests": {}})
+    else:
+        for n in range(1, plan + 1):
+            if n not in cases:
+                results.append({"number": n, "name": begun.get(n, "case_%d" % n), "ok": False,
+                                "skip": False, "splats": [], "subtests": {},
+                                "why": ["not run: boot " +
+                                        ("timed out" if timed_out else "ended early")]})
+    if boot_splats:
+        results.append({"number": len(results) + 1, "name": "kernel_log_outside_cases",
+                        "ok": False, "skip": False, "splats": boot_splats, "subtests": {},
+                        "why": ["kernel splat (%s): %s" % (s["kind"], s["line"])
+                                for s in boot_splats]})
+    if timed_out and all(r["ok"] for r in results):
+        results.append({"number": len(results) + 1, "name": "boot_time_limit", "ok": False,
+                        "skip": False, "splats": [], "subtests": {},
+                        "why": ["boot exceeded its %d s limit" % meta["timeout"]]})
+    res = dict(meta)
+    res["plan"] = plan
+    res["results"] = results
+    res["passed"] = sum(1 for r in results if r["ok"])
+    res["failed"] = sum(1 for r in results if not r["ok"])
+    with open(os.path.join(outdir, "result.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    return res
+
+
+def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
+         extra_append="", memory=2048):
+    """Boot variant with the selected cases; returns parse()'s result."""
+    bdir = os.path.join(CACHE, "build", variant)
+    kernel = os.path.join(bdir, "obj", "arch", "x86", "boot", "bzImage")
+    initrd = os.path.join(bdir, "initramfs.cpio.gz")
+    for p in (kernel, initrd):
+        if not os.path.exists(p):
+            sys.exit("vm: %s missing (make kernel initramfs VARIANT=%s)" % (p, variant))
+    results_dir = results_dir or os.path.join(TOP, "results", "latest")
+    outdir = os.path.join(results_dir, name)
+    os.makedirs(outdir, exist_ok=True)
+    append = ("console=ttyS0 loglevel=7 panic=-1 printk.devkmsg=on "
+              "sysctl.kernel.hung_task_timeout_secs=%d sasscan.cases=%s %s"
+              % (hung_task_secs, cases, extra_append)).strip()
+    cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-smp", "2",
+           "-m", str(memory), "-nodefaults", "-display", "none", "-no-reboot",
+           "-kernel", kernel, "-initrd", initrd, "-append", append,
+           "-serial", "file:" + os.path.join(outdir, "console.log"),
+           "-serial", "file:" + os.path.join(outdir, "tap.log")]
+    meta = {"name": name, "cases": cases, "timeout": timeout, "hung_task_secs": hung_task_secs,
+            "append": append, "qemu": " ".join(cmd)}
+    meta.update(build_info(variant))
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=timeout)
+        meta["timed_out"] = False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        meta["timed_out"] = True
+    meta["elapsed_s"] = round(time.monotonic() - start, 1)
+    meta["qemu_rc"] = proc.returncode
+    with open(os.path.join(outdir, "boot.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return parse(outdir)
+
+
+def tap_lines(res, prefix="", start=1):
+    """TAP lines for a judged boot (test names prefixed by the boot name)."""
+    out = []
+    for i, r in enumerate(res["results"], start):
+        name = prefix + r["name"]
+        if r["ok"]:
+            out.append("ok %d %s%s" % (i, name, " # SKIP" if r.get("skip") else ""))
+        else:
+            out.append("not ok %d %s # %s" % (i, name, "; ".join(r["why"])[:400]))
+    return out
+
+
+def header(res):
+    return ("# boot %s: source %s %s, variant %s, series %s, config %s, %.1f s%s" % (
+        res["name"], res.get("source", "?"), res.get("source_version", "?"), res.get("variant"),
+        res.get("series", "?"), res.get("config", "?"), res.get("elapsed_s", 0),
+        ", TIMED OUT" if res.get("timed_out") else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variant", default="stock")
+    ap.add_argument("--cases", default="lab_*")
+    ap.add_argument("--name")
+    ap.add_argument("--timeout", type=int, default=600, help="per-boot limit, seconds")
+    ap.add_argument("--hung-task-secs", type=int, default=60)
+    ap.add_argument("--results", help="results folder (default results/latest)")
+    ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--parse-only", metavar="DIR", help="re-judge a stored boot")
+    a = ap.parse_args()
+    if a.parse_only:
+        res = parse(a.parse_only)
+    else:
+        res = boot(a.variant, a.cases, a.name or a.variant, a.timeout, a.hung_task_secs,
+                   a.results, a.append)
+    print("TAP version 13")
+    print("1..%d" % len(res["results"]))
+    print(header(res))
+    for line in tap_lines(res):
+        print(line)
+    print("%d passed, %d failed" % (res["passed"], res["failed"]))
+    return 0 if res["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
