@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsas: per-host instrumentation in debugfs.
+ *
+ * /sys/kernel/debug/vsas/host<N>/counters   "name value" per line; writing
+ *                                           "0" or "reset" zeroes counters
+ * /sys/kernel/debug/vsas/host<N>/state      personality and scan state
+ * /sys/kernel/debug/vsas/host<N>/isci_escape  1: a wedged isci scan ends
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/pm_runtime.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "vsas.h"
+
+static struct dentry *vsas_dbg_root;
+
+static int vsas_counters_show(struct seq_file *m, void *v)
+{
+	struct vsas_host *vh = m->private;
+	unsigned int i;
+
+	seq_printf(m, "inflight %u\n", READ_ONCE(vh->inflight_now));
+	seq_printf(m, "scans_active %d\n", atomic_read(&vh->scans_active_now));
+	for (i = 0; i < VSAS_C_NR; i++)
+		seq_printf(m, "%s %lld\n", vsas_counter_names[i],
+			   (long long)atomic64_read(&vh->ctr[i]));
+	for (i = 0; i < ARRAY_SIZE(vh->opc); i++) {
+		s64 n = atomic64_read(&vh->opc[i]);
+
+		if (n)
+			seq_printf(m, "opcode_0x%02x %lld\n", i, (long long)n);
+	}
+	return 0;
+}
+
+static int vsas_counters_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vsas_counters_show, inode->i_private);
+}
+
+static ssize_t vsas_counters_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct vsas_host *vh = file_inode(file)->i_private;
+	char buf[16];
+	size_t n = min(count, sizeof(buf) - 1);
+	unsigned int i;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = '\0';
+	if (!sysfs_streq(buf, "0") && !sysfs_streq(buf, "reset"))
+		return -EINVAL;
+	for (i = 0; i < VSAS_C_NR; i++)
+		atomic64_set(&vh->ctr[i], 0);
+	for (i = 0; i < ARRAY_SIZE(vh->opc); i++)
+		atomic64_set(&vh->opc[i], 0);
+	/* maxima restart from the current level */
+	atomic64_set(&vh->ctr[VSAS_C_INFLIGHT_MAX], READ_ONCE(vh->inflight_now));
+	atomic64_set(&vh->ctr[VSAS_C_SCANS_ACTIVE_MAX],
+		     atomic_read(&vh->scans_active_now));
+	return count;
+}
+
+static const struct file_operations vsas_counters_fops = {
+	.owner = THIS_MODULE,
+	.open = vsas_counters_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vsas_counters_write,
+};
+
+static int vsas_state_show(struct seq_file *m, void *v)
+{
+	struct vsas_host *vh = m->private;
+
+	seq_printf(m, "name %s\n", vh->name);
+	seq_printf(m, "personality %s\n", vh->pers->name);
+	seq_printf(m, "host_no %u\n", vh->shost->host_no);
+	seq_printf(m, "max_channel %u\n", vh->shost->max_channel);
+	seq_printf(m, "max_id %u\n", vh->shost->max_id);
+	seq_printf(m, "max_lun %llu\n", (unsigned long long)vh->shost->max_lun);
+	seq_printf(m, "drv_scan_mutex_locked %d\n", mutex_is_locked(&vh->drv_scan_mutex));
+	seq_printf(m, "hpsa_scan_finished %d\n", READ_ONCE(vh->scan_finished_flag));
+	seq_printf(m, "start_scan %d\n", READ_ONCE(vh->start_scan));
+	seq_printf(m, "port_enable_pending %d\n", READ_ONCE(vh->port_enable_pending));
+	seq_printf(m, "isci_start_pending %d\n", READ_ONCE(vh->isci_start_pending));
+	seq_printf(m, "isci_escape %d\n", READ_ONCE(vh->isci_escape));
+	seq_printf(m, "mvsas_scan_finished %d\n", READ_ONCE(vh->mvsas_flag));
+	seq_printf(m, "runtime_status %s\n",
+		   pm_runtime_suspended(vh->pdev) ? "suspended" : "active");
+	return 0;
+}
+
+static int vsas_state_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vsas_state_show, inode->i_private);
+}
+
+static const struct file_operations vsas_state_fops = {
+	.owner = THIS_MODULE,
+	.open = vsas_state_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+void vsas_debugfs_add(struct vsas_host *vh)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "host%u", vh->shost->host_no);
+	vh->dbg = debugfs_create_dir(name, vsas_dbg_root);
+	debugfs_create_file("counters", 0600, vh->dbg, vh, &vsas_counters_fops);
+	debugfs_create_file("state", 0400, vh->dbg, vh, &vsas_state_fops);
+	debugfs_create_bool("isci_escape", 0600, vh->dbg, &vh->isci_escape);
+}
+
+void vsas_debugfs_remove(struct vsas_host *vh)
+{
+	debugfs_remove_recursive(vh->dbg);
+	vh->dbg = NULL;
+}
+
+void vsas_debugfs_init(void)
+{
+	vsas_dbg_root = debugfs_create_dir(VSAS_NAME, NULL);
+}
+
+void vsas_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vsas_dbg_root);
+}
