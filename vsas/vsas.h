@@ -109,6 +109,7 @@ struct vsas_personality {
 	const char *proc_name;		/* "vsas_<name>": host proc_name */
 	bool libsas;
 	bool remove_target;		/* removes with scsi_remove_target() */
+	bool rescan_attr;		/* has a "rescan" host attribute */
 	unsigned int max_channel;
 	unsigned int max_id;
 	u64 max_lun;

@@ -6,8 +6,13 @@
  *                                           "0" or "reset" zeroes counters
  * /sys/kernel/debug/vsas/host<N>/state      personality and scan state
  * /sys/kernel/debug/vsas/host<N>/isci_escape  1: a wedged isci scan ends
+ * /sys/kernel/debug/vsas/host<N>/call_scan  "start [locked] [nopm]
+ *                                           [timeout=MS]": run the host's
+ *                                           scan_start, poll scan_finished
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/pm_runtime.h>
 #include <linux/seq_file.h>
@@ -109,6 +114,83 @@ static const struct file_operations vsas_state_fops = {
 	.release = single_release,
 };
 
+/*
+ * Call the host's scan_start/scan_finished the way do_scsi_scan_host() does
+ * (poll every 10 ms), optionally with the midlayer's scan_mutex held, as a
+ * user_scan that calls the driver's hooks would. Bounded by a timeout.
+ */
+static int vsas_call_scan(struct vsas_host *vh, bool locked, bool pm,
+			  unsigned int timeout_ms)
+{
+	struct Scsi_Host *shost = vh->shost;
+	const struct scsi_host_template *sht = shost->hostt;
+	unsigned long start = jiffies;
+	int ret = 0;
+
+	if (!sht->scan_start || !sht->scan_finished)
+		return -EOPNOTSUPP;
+	if (pm) {
+		ret = pm_runtime_resume_and_get(&shost->shost_gendev);
+		if (ret < 0)
+			return ret;
+	}
+	if (locked)
+		mutex_lock(&shost->scan_mutex);
+	sht->scan_start(shost);
+	while (!sht->scan_finished(shost, jiffies - start)) {
+		if (time_after(jiffies, start + msecs_to_jiffies(timeout_ms))) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		msleep(10);
+	}
+	if (locked)
+		mutex_unlock(&shost->scan_mutex);
+	if (pm)
+		pm_runtime_put(&shost->shost_gendev);
+	return ret;
+}
+
+static ssize_t vsas_call_scan_write(struct file *file, const char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	struct vsas_host *vh = file_inode(file)->i_private;
+	unsigned int timeout_ms = 60000;
+	bool locked = false, pm = true;
+	char buf[64], *p = buf, *tok;
+	size_t n = min(count, sizeof(buf) - 1);
+	int ret;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = '\0';
+	tok = strsep(&p, " \t\n");
+	if (!tok || strcmp(tok, "start"))
+		return -EINVAL;
+	while ((tok = strsep(&p, " \t\n"))) {
+		if (!*tok)
+			continue;
+		if (!strcmp(tok, "locked"))
+			locked = true;
+		else if (!strcmp(tok, "nopm"))
+			pm = false;
+		else if (!strncmp(tok, "timeout=", 8) &&
+			 !kstrtouint(tok + 8, 0, &timeout_ms))
+			continue;
+		else
+			return -EINVAL;
+	}
+	ret = vsas_call_scan(vh, locked, pm, timeout_ms);
+	return ret ? ret : count;
+}
+
+static const struct file_operations vsas_call_scan_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vsas_call_scan_write,
+	.llseek = noop_llseek,
+};
+
 void vsas_debugfs_add(struct vsas_host *vh)
 {
 	char name[32];
@@ -118,6 +200,7 @@ void vsas_debugfs_add(struct vsas_host *vh)
 	debugfs_create_file("counters", 0600, vh->dbg, vh, &vsas_counters_fops);
 	debugfs_create_file("state", 0400, vh->dbg, vh, &vsas_state_fops);
 	debugfs_create_bool("isci_escape", 0600, vh->dbg, &vh->isci_escape);
+	debugfs_create_file("call_scan", 0200, vh->dbg, vh, &vsas_call_scan_fops);
 }
 
 void vsas_debugfs_remove(struct vsas_host *vh)

@@ -1147,6 +1147,29 @@ static int vsas_eh_host_reset(struct scsi_cmnd *scmd)
 	return SUCCESS;
 }
 
+/* smartpqi/hpsa: the driver's own "rescan" host attribute runs scan_start */
+static ssize_t rescan_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	vsas_hook_scan_start(class_to_shost(dev));
+	return count;
+}
+static DEVICE_ATTR_WO(rescan);
+
+static struct attribute *vsas_rescan_attrs[] = {
+	&dev_attr_rescan.attr,
+	NULL
+};
+
+static const struct attribute_group vsas_rescan_group = {
+	.attrs = vsas_rescan_attrs,
+};
+
+static const struct attribute_group *vsas_rescan_groups[] = {
+	&vsas_rescan_group,
+	NULL
+};
+
 static const struct scsi_host_template vsas_base_sht = {
 	.module			= THIS_MODULE,
 	.name			= VSAS_NAME,
@@ -1418,6 +1441,7 @@ void vsas_host_disable(struct vsas_host *vh)
 		return;
 	vh->isci_escape = true;		/* let a wedged isci scan end */
 	wake_up_all(&vh->scan_wait);
+	vsas_debugfs_remove(vh);	/* waits for call_scan writers */
 	cancel_delayed_work_sync(&vh->rescan_work);
 	cancel_delayed_work_sync(&vh->pe_work);
 	flush_workqueue(vh->fw_wq);
@@ -1426,7 +1450,6 @@ void vsas_host_disable(struct vsas_host *vh)
 		vsas_libsas_remove(vh);
 	else
 		sas_remove_host(shost);
-	vsas_debugfs_remove(vh);
 	destroy_workqueue(vh->fw_wq);
 	vh->fw_wq = NULL;
 	scsi_host_put(shost);
@@ -1542,6 +1565,8 @@ static int __init vsas_init(void)
 			vsas_sht[i].scan_start = vsas_hook_scan_start;
 			vsas_sht[i].scan_finished = vsas_hook_scan_finished;
 		}
+		if (pers->rescan_attr)
+			vsas_sht[i].shost_groups = vsas_rescan_groups;
 	}
 	vsas_sas_tt = sas_attach_transport(&vsas_sas_ft);
 	if (!vsas_sas_tt)

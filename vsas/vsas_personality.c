@@ -196,6 +196,7 @@ const struct vsas_personality vsas_personalities[] = {
 	{
 		.name = "smartpqi",
 		.proc_name = "vsas_smartpqi",
+		.rescan_attr = true,
 		.max_channel = 3, .max_id = ~0U, .max_lun = 256,
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },
@@ -210,6 +211,7 @@ const struct vsas_personality vsas_personalities[] = {
 	{
 		.name = "hpsa",
 		.proc_name = "vsas_hpsa",
+		.rescan_attr = true,
 		.max_channel = 3, .max_id = 1024, .max_lun = 1024,
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },

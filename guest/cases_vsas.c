@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsas cases, transport-direct personalities (plain, smartpqi, hpsa,
+ * mpt3sas, mpi3mr): topology at load, data round trip, hot add/remove
+ * (noticed and silent), scan hooks and their consequences, runtime PM.
+ * Every case creates its own host through configfs and removes it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "vsas_util.h"
+
+struct vdev {
+	unsigned int ch, id;
+	unsigned long long lun;
+	const char *model;
+};
+
+struct vp {
+	const char *pers;
+	const char *topology;
+	const char *want;		/* host_device_string() at load */
+	struct vdev devs[8];
+	int ndevs;
+	int nvsas;			/* vsas devices (targets) in the topology */
+	int nonrphy_at_load;		/* target allocs with a host parent */
+	int absent_at_load;		/* absent probes during the load scan */
+	bool hooks;			/* scan_start/scan_finished */
+	unsigned int hot_ch;		/* a driver channel for hot add */
+	const char *hot_model;		/* its default model */
+	unsigned int next_rphy_id;	/* transport id of the next ch 0 add */
+	struct vdev data_dev;		/* a device on a non-zero channel */
+};
+
+static const struct vp vps[] = {
+	{
+		.pers = "plain", .topology = "0/2 0 0e",
+		.want = "0:0:0 0:0:1 0:1:0 0:2:0",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 0, 2, 0, "SAS DISK" } },
+		.ndevs = 4, .nvsas = 3,
+		/* scsi_scan_host(): ch 0, ids 3..15 have no rphy */
+		.nonrphy_at_load = 13, .absent_at_load = 13,
+		.hooks = false, .hot_ch = 1, .hot_model = "CH1 DISK",
+		.next_rphy_id = 3,
+		.data_dev = { 0, 2, 0, "SAS DISK" },
+	},
+	{
+		.pers = "smartpqi", .topology = "0/2 0 1:0 1:1 3:5",
+		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:1:0 3:5:0",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "LOGICAL VOLUME" },
+			  { 1, 1, 0, "LOGICAL VOLUME" },
+			  { 3, 5, 0, "EXT LOGICAL VOL" } },
+		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 3,
+		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
+		.hot_model = "LOGICAL VOLUME", .next_rphy_id = 2,
+		.data_dev = { 1, 1, 0, "LOGICAL VOLUME" },
+	},
+	{
+		.pers = "hpsa", .topology = "0/2 0 1:0 1:1 2:3",
+		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:1:0 2:3:0",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "LOGICAL VOLUME" },
+			  { 1, 1, 0, "LOGICAL VOLUME" },
+			  { 2, 3, 0, "EXT LOGICAL VOL" } },
+		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 3,
+		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
+		.hot_model = "LOGICAL VOLUME", .next_rphy_id = 2,
+		.data_dev = { 2, 3, 0, "EXT LOGICAL VOL" },
+	},
+	{
+		.pers = "mpt3sas", .topology = "0/2 0 0e 1:0 2:4",
+		.want = "0:0:0 0:0:1 0:1:0 0:2:0 1:0:0 2:4:0",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 0, 2, 0, "SAS DISK" },
+			  { 1, 0, 0, "RAID VOLUME" }, { 2, 4, 0, "NVME DISK" } },
+		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 2,
+		.absent_at_load = 0, .hooks = true, .hot_ch = 2,
+		.hot_model = "NVME DISK", .next_rphy_id = 3,
+		.data_dev = { 2, 4, 0, "NVME DISK" },
+	},
+	{
+		.pers = "mpi3mr", .topology = "0/2 0 1:0 1:7/2",
+		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:7:0 1:7:1",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "NVME DISK" },
+			  { 1, 7, 0, "NVME DISK" }, { 1, 7, 1, "NVME DISK" } },
+		.ndevs = 6, .nvsas = 4, .nonrphy_at_load = 2,
+		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
+		.hot_model = "NVME DISK", .next_rphy_id = 2,
+		.data_dev = { 1, 7, 1, "NVME DISK" },
+	},
+};
+
+static const struct vp *vp_get(const char *pers)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vps) / sizeof(vps[0]); i++)
+		if (!strcmp(vps[i].pers, pers))
+			return &vps[i];
+	return NULL;
+}
+
+static int vp_up(const struct vp *p, const char *name,
+		 const char *const *params)
+{
+	int host = vsas_create(name, p->pers, params, p->topology);
+
+	if (host < 0) {
+		diag("creating %s host failed", p->pers);
+		return -1;
+	}
+	if (!vsas_expect_devices(host, p->want, 20000)) {
+		vsas_destroy(name);
+		return -1;
+	}
+	return host;
+}
+
+static void vp_down(const char *name)
+{
+	CHECK(vsas_destroy(name) == 0, "removing host %s failed", name);
+}
+
+#define CTR(h, n) vsas_counter(h, n)
+
+/* ---- topology ------------------------------------------------------------ */
+
+static int vsas_topology(const char *pers)
+{
+	const struct vp *p = vp_get(pers);
+	char disk[32], path[128], val[64];
+	int host, i;
+
+	host = vp_up(p, "topo", NULL);
+	if (host < 0)
+		return CASE_FAIL;
+	for (i = 0; i < p->ndevs; i++) {
+		const struct vdev *d = &p->devs[i];
+
+		CHECK(vsas_check_inquiry(host, d->ch, d->id, d->lun, "VSAS", d->model),
+		      "INQUIRY of %u:%u:%llu", d->ch, d->id, d->lun);
+		vsas_disk(host, d->ch, d->id, d->lun, disk, sizeof(disk));
+		CHECK(disk[0], "no sd disk for %u:%u:%llu", d->ch, d->id, d->lun);
+		CHECK(vsas_under_rphy(host, d->ch, d->id, d->lun) == (d->ch == 0),
+		      "%u:%u:%llu: under an rphy must be %d", d->ch, d->id,
+		      d->lun, d->ch == 0);
+	}
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/proc_name", host);
+	read_str(path, val, sizeof(val));
+	CHECK(!strcmp(val, "vsas_") || !strncmp(val, "vsas_", 5), "proc_name %s", val);
+	CHECK(CTR(host, "devs_added") == p->nvsas, "devs_added %lld, want %d",
+	      CTR(host, "devs_added"), p->nvsas);
+	CHECK(CTR(host, "scan_start") == (p->hooks ? 1 : 0), "scan_start %lld",
+	      CTR(host, "scan_start"));
+	CHECK(CTR(host, "scan_finished_done") == (p->hooks ? 1 : 0),
+	      "scan_finished_done %lld", CTR(host, "scan_finished_done"));
+	CHECK(CTR(host, "target_allocs_nonrphy") == p->nonrphy_at_load,
+	      "target_allocs_nonrphy %lld, want %d",
+	      CTR(host, "target_allocs_nonrphy"), p->nonrphy_at_load);
+	CHECK(CTR(host, "absent_probes") == p->absent_at_load,
+	      "absent_probes %lld, want %d", CTR(host, "absent_probes"),
+	      p->absent_at_load);
+	CHECK(CTR(host, "opcode_0x12") > 0, "no INQUIRY counted");
+	CHECK(CTR(host, "opcode_0xa0") > 0, "no REPORT LUNS counted");
+	/* counters reset */
+	CHECK(vsas_reset_counters(host) == 0, "reset failed");
+	CHECK(CTR(host, "devs_added") == 0 && CTR(host, "cmds") == 0,
+	      "counters not reset");
+	diag("%s host%d: %s", pers, host, p->want);
+	vp_down("topo");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_topology, "plain: rphys (one behind an expander) and a 2-LUN target at load, counters")
+{ return vsas_topology("plain"); }
+GUEST_CASE(vsas_smartpqi_topology, "smartpqi: physical on ch0 rphys, logical volumes on ch1/ch3")
+{ return vsas_topology("smartpqi"); }
+GUEST_CASE(vsas_hpsa_topology, "hpsa: physical on ch0 rphys, volumes on ch1/ch2")
+{ return vsas_topology("hpsa"); }
+GUEST_CASE(vsas_mpt3sas_topology, "mpt3sas: RAID on ch1, NVMe on ch2 despite max_channel 0")
+{ return vsas_topology("mpt3sas"); }
+GUEST_CASE(vsas_mpi3mr_topology, "mpi3mr: NVMe on ch1 via scsi_scan_target(), ch0 rphys")
+{ return vsas_topology("mpi3mr"); }
+
+/* ---- data ---------------------------------------------------------------- */
+
+static int vsas_data(const char *pers)
+{
+	const struct vp *p = vp_get(pers);
+	char d0[32], d1[32], d2[32];
+	long long w0, r0;
+	int host;
+
+	host = vp_up(p, "data", NULL);
+	if (host < 0)
+		return CASE_FAIL;
+	vsas_disk(host, 0, 0, 0, d0, sizeof(d0));
+	vsas_disk(host, 0, 0, 1, d1, sizeof(d1));
+	vsas_disk(host, p->data_dev.ch, p->data_dev.id, p->data_dev.lun, d2,
+		  sizeof(d2));
+	if (!d0[0] || !d1[0] || !d2[0]) {
+		diag("disks '%s' '%s' '%s'", d0, d1, d2);
+		vp_down("data");
+		return CASE_FAIL;
+	}
+	w0 = CTR(host, "opcode_0x2a");
+	r0 = CTR(host, "opcode_0x28");
+	CHECK(vsas_roundtrip(d0, 64, 0), "%s", d0);
+	CHECK(vsas_roundtrip(d1, 1024, 4096), "%s", d1);
+	CHECK(vsas_roundtrip(d2, 2048, 60000), "%s", d2);
+	/* LUs are separate stores: LU 0's data is not LU 1's */
+	CHECK(run("dd if=/dev/%s bs=1024 count=64 2>/dev/null | md5sum > /tmp/a; "
+		  "dd if=/dev/%s bs=1024 count=64 2>/dev/null | md5sum > /tmp/b; "
+		  "! cmp -s /tmp/a /tmp/b", d0, d1) == 0,
+	      "LU 0 and LU 1 read the same data");
+	/* the last block is addressable, one past it is not */
+	CHECK(run("dd if=/dev/%s of=/dev/null bs=512 skip=131071 count=1 2>/dev/null", d2) == 0,
+	      "last block unreadable");
+	CHECK(CTR(host, "opcode_0x2a") > w0, "no WRITE(10) counted");
+	CHECK(CTR(host, "opcode_0x28") > r0, "no READ(10) counted");
+	CHECK(CTR(host, "opcode_0x35") > 0, "no SYNCHRONIZE CACHE counted");
+	CHECK(CTR(host, "inflight") == 0, "inflight %lld", CTR(host, "inflight"));
+	CHECK(CTR(host, "inflight_max") >= 1, "inflight_max %lld",
+	      CTR(host, "inflight_max"));
+	vp_down("data");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_data, "plain: data written to rphy and expander disks reads back intact")
+{ return vsas_data("plain"); }
+GUEST_CASE(vsas_smartpqi_data, "smartpqi: data round trip on physical and logical disks")
+{ return vsas_data("smartpqi"); }
+GUEST_CASE(vsas_hpsa_data, "hpsa: data round trip on physical and logical disks")
+{ return vsas_data("hpsa"); }
+GUEST_CASE(vsas_mpt3sas_data, "mpt3sas: data round trip on SAS and NVMe (ch2) disks")
+{ return vsas_data("mpt3sas"); }
+GUEST_CASE(vsas_mpi3mr_data, "mpi3mr: data round trip on SAS and NVMe (ch1) disks")
+{ return vsas_data("mpi3mr"); }
+
+/* ---- hot add / remove ---------------------------------------------------- */
+
+/* The driver-level rescan a user can trigger for this personality. */
+static int vp_rescan(const struct vp *p, int host)
+{
+	char path[128];
+
+	if (!strcmp(p->pers, "smartpqi") || !strcmp(p->pers, "hpsa")) {
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/rescan", host);
+		return write_str(path, "1");
+	}
+	if (p->hooks)		/* what a hook-calling user_scan would do */
+		return vsas_call_scan(host, "start timeout=20000");
+	return vsas_devcmd("hot", "rescan");	/* plain: vsas's own */
+}
+
+static int vsas_hotplug(const char *pers)
+{
+	const struct vp *p = vp_get(pers);
+	char want[512], cmd[128], disk[32], dev0[32];
+	unsigned int rid = p->next_rphy_id;
+	int host;
+
+	host = vp_up(p, "hot", NULL);
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(vsas_reset_counters(host) == 0, "reset");
+
+	/* noticed adds: ch 0 (new rphy) and a driver channel */
+	CHECK(vsas_devcmd("hot", "add ch=0 model=HOTDISK") == 0, "add ch0");
+	snprintf(cmd, sizeof(cmd), "add ch=%u id=9 vendor=HOTV", p->hot_ch);
+	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
+	snprintf(want, sizeof(want), "%s", p->want);
+	{
+		/* insert 0:rid:0 and hot_ch:9:0 in sorted order */
+		char buf[512];
+
+		snprintf(buf, sizeof(buf), "%s 0:%u:0 %u:9:0", p->want, rid, p->hot_ch);
+		/* sort tokens with the shell: simplest and exact */
+		run_capture(want, sizeof(want),
+			    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
+			    buf);
+	}
+	CHECK(vsas_expect_devices(host, want, 10000), "noticed adds");
+	CHECK(vsas_check_inquiry(host, 0, rid, 0, "VSAS", "HOTDISK"), "hot ch0");
+	CHECK(vsas_check_inquiry(host, p->hot_ch, 9, 0, "HOTV", p->hot_model), "hot chX");
+	CHECK(vsas_under_rphy(host, 0, rid, 0), "hot ch0 device not under an rphy");
+	vsas_disk(host, p->hot_ch, 9, 0, disk, sizeof(disk));
+	CHECK(disk[0] && vsas_roundtrip(disk, 64, 128), "hot-added disk data");
+
+	/* noticed removes */
+	snprintf(cmd, sizeof(cmd), "remove ch=0 id=%u", rid);
+	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "remove ch=%u id=9", p->hot_ch);
+	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
+	CHECK(vsas_expect_devices(host, p->want, 10000), "noticed removes");
+	CHECK(CTR(host, "hotplug_events") == 4, "hotplug_events %lld",
+	      CTR(host, "hotplug_events"));
+	CHECK(CTR(host, "devs_added") == 2 && CTR(host, "devs_removed") == 2,
+	      "devs_added %lld devs_removed %lld", CTR(host, "devs_added"),
+	      CTR(host, "devs_removed"));
+
+	/* silent add: nobody notices, "- - -" does not find it either */
+	snprintf(cmd, sizeof(cmd), "add ch=%u id=10 mode=silent", p->hot_ch);
+	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
+	sleep_ms(1000);
+	CHECK(scan_host(host, "- - -") == 0, "scan");
+	CHECK(vsas_expect_devices(host, p->want, 500), "silent add became visible");
+	CHECK(CTR(host, "hotplug_events") == 4, "silent add counted as event");
+	/* ... until the driver rescans */
+	CHECK(vp_rescan(p, host) == 0, "rescan");
+	snprintf(want, sizeof(want), "%s", p->want);
+	{
+		char buf[512];
+
+		snprintf(buf, sizeof(buf), "%s %u:10:0", p->want, p->hot_ch);
+		run_capture(want, sizeof(want),
+			    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
+			    buf);
+	}
+	CHECK(vsas_expect_devices(host, want, 10000), "rescan did not find the silent add");
+
+	/* silent remove: the device stays, its I/O fails */
+	vsas_disk(host, p->hot_ch, 10, 0, dev0, sizeof(dev0));
+	snprintf(cmd, sizeof(cmd), "remove ch=%u id=10 mode=silent", p->hot_ch);
+	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
+	sleep_ms(500);
+	CHECK(vsas_expect_devices(host, want, 100), "silent remove was noticed");
+	{
+		long long before = CTR(host, "absent_cmds");
+
+		CHECK(dev0[0] && vsas_read_disk(dev0, 4, 200) != 0,
+		      "read from a silently removed disk %s succeeded", dev0);
+		CHECK(CTR(host, "absent_cmds") > before, "absent_cmds did not move");
+	}
+	CHECK(vp_rescan(p, host) == 0, "rescan");
+	CHECK(vsas_expect_devices(host, p->want, 10000), "rescan did not remove it");
+
+	/* invalid commands change nothing */
+	CHECK(vsas_devcmd("hot", "add ch=9") == -EINVAL, "ch 9");
+	CHECK(vsas_devcmd("hot", "add ch=0 id=3") == -EINVAL, "ch0 with id");
+	CHECK(vsas_devcmd("hot", "remove ch=1 id=12345") == -ENOENT, "remove unknown");
+	CHECK(vsas_devcmd("hot", "frobnicate") == -EINVAL, "bad verb");
+	CHECK(vsas_expect_devices(host, p->want, 100), "bad input changed devices");
+	vp_down("hot");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_hotplug, "plain: noticed/silent add and remove on ch0 and ch1")
+{ return vsas_hotplug("plain"); }
+GUEST_CASE(vsas_smartpqi_hotplug, "smartpqi: hot add/remove; silent ones need the driver rescan")
+{ return vsas_hotplug("smartpqi"); }
+GUEST_CASE(vsas_hpsa_hotplug, "hpsa: hot add/remove; silent ones need the driver rescan")
+{ return vsas_hotplug("hpsa"); }
+GUEST_CASE(vsas_mpt3sas_hotplug, "mpt3sas: hot add/remove; silent ones need a port enable")
+{ return vsas_hotplug("mpt3sas"); }
+GUEST_CASE(vsas_mpi3mr_hotplug, "mpi3mr: hot add/remove; silent ones need a port enable")
+{ return vsas_hotplug("mpi3mr"); }
+
+/* ---- runtime PM ------------------------------------------------------------ */
+
+static bool wait_rpm(const char *pdev, const char *state, unsigned int ms)
+{
+	char path[600], have[32];
+
+	snprintf(path, sizeof(path), "%s/power/runtime_status", pdev);
+	for (;;) {
+		read_str(path, have, sizeof(have));
+		if (!strcmp(have, state))
+			return true;
+		if (ms < 50) {
+			diag("%s is %s, want %s", path, have, state);
+			return false;
+		}
+		sleep_ms(50);
+		ms -= 50;
+	}
+}
+
+static int vsas_pm(const char *pers)
+{
+	static const char *const params[] = { "autosuspend_ms=200", NULL };
+	const struct vp *p = vp_get(pers);
+	char pdev[512], d0[32], dx[32];
+	int host;
+
+	host = vp_up(p, "pm", params);
+	if (host < 0)
+		return CASE_FAIL;
+	if (vsas_pdev_path(host, pdev, sizeof(pdev))) {
+		vp_down("pm");
+		return CASE_FAIL;
+	}
+	vsas_disk(host, 0, 0, 0, d0, sizeof(d0));
+	vsas_disk(host, p->data_dev.ch, p->data_dev.id, p->data_dev.lun, dx, sizeof(dx));
+	/* forbidden by default, like PCI: it stays active */
+	sleep_ms(500);
+	CHECK(wait_rpm(pdev, "active", 0), "suspended while forbidden");
+	/* allow runtime PM everywhere: host device and every sdev */
+	run("for d in /sys/class/scsi_device/%d:*/device/power; do "
+	    "echo 200 > $d/autosuspend_delay_ms; echo auto > $d/control; done; "
+	    "echo auto > %s/power/control", host, pdev);
+	CHECK(wait_rpm(pdev, "suspended", 15000), "host never suspended");
+	CHECK(CTR(host, "runtime_suspends") >= 1, "runtime_suspends %lld",
+	      CTR(host, "runtime_suspends"));
+
+	/* I/O to a disk resumes the host */
+	vsas_reset_counters(host);
+	CHECK(d0[0] && vsas_read_disk(d0, 64, 1024) == 0, "read %s", d0);
+	CHECK(wait_rpm(pdev, "active", 2000) || CTR(host, "runtime_resumes") >= 1,
+	      "not resumed");
+	CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
+	      CTR(host, "runtime_resumes"));
+	diag("ch0 read: cmds_while_suspended %lld (ch0 targets hang off rphys,"
+	     " whose runtime PM is disabled)", CTR(host, "cmds_while_suspended"));
+
+	/* a disk on another channel hangs off the host: resumed before I/O */
+	if (p->data_dev.ch) {
+		CHECK(wait_rpm(pdev, "suspended", 15000), "no second suspend");
+		vsas_reset_counters(host);
+		CHECK(dx[0] && vsas_read_disk(dx, 64, 2048) == 0, "read %s", dx);
+		CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
+		      CTR(host, "runtime_resumes"));
+		CHECK(CTR(host, "cmds_while_suspended") == 0,
+		      "cmds_while_suspended %lld on ch%u",
+		      CTR(host, "cmds_while_suspended"), p->data_dev.ch);
+	}
+
+	/* a scan request resumes it too (scsi_autopm_get_host) */
+	CHECK(wait_rpm(pdev, "suspended", 15000), "no suspend before scan");
+	vsas_reset_counters(host);
+	CHECK(scan_host(host, "- - -") == 0, "scan");
+	CHECK(CTR(host, "runtime_resumes") >= 1, "scan did not resume: %lld",
+	      CTR(host, "runtime_resumes"));
+	run("echo on > %s/power/control", pdev);
+	vp_down("pm");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_pm, "plain: host runtime-suspends, resumes on I/O and scan")
+{ return vsas_pm("plain"); }
+GUEST_CASE(vsas_smartpqi_pm, "smartpqi: host runtime-suspends, resumes on I/O and scan")
+{ return vsas_pm("smartpqi"); }
+GUEST_CASE(vsas_hpsa_pm, "hpsa: host runtime-suspends, resumes on I/O and scan")
+{ return vsas_pm("hpsa"); }
+GUEST_CASE(vsas_mpt3sas_pm, "mpt3sas: host runtime-suspends, resumes on I/O and scan")
+{ return vsas_pm("mpt3sas"); }
+GUEST_CASE(vsas_mpi3mr_pm, "mpi3mr: host runtime-suspends, resumes on I/O and scan")
+{ return vsas_pm("mpi3mr"); }
+
+/* ---- scan hooks ------------------------------------------------------------ */
+
+GUEST_CASE(vsas_plain_scan, "plain: no scan hooks; '- - -' probes only rphys, nothing absent")
+{
+	const struct vp *p = vp_get("plain");
+	int host = vp_up(p, "scan", NULL);
+
+	if (host < 0)
+		return CASE_FAIL;
+	vsas_reset_counters(host);
+	CHECK(vsas_call_scan(host, "start") == -EOPNOTSUPP, "call_scan on plain");
+	CHECK(delete_all_devices(host) == 0, "delete");
+	CHECK(vsas_expect_devices(host, "", 5000), "delete left devices");
+	CHECK(scan_host(host, "- - -") == 0, "scan");
+	CHECK(vsas_expect_devices(host, p->want, 100), "rescan result");
+	CHECK(CTR(host, "absent_probes") == 0, "absent_probes %lld",
+	      CTR(host, "absent_probes"));
+	CHECK(CTR(host, "target_allocs_nonrphy") == 0, "nonrphy %lld",
+	      CTR(host, "target_allocs_nonrphy"));
+	CHECK(CTR(host, "target_allocs") == 3, "target_allocs %lld",
+	      CTR(host, "target_allocs"));
+	/* channel 1 and unknown ids: sas_user_scan() ignores them */
+	CHECK(scan_host(host, "1 - -") == 0, "scan ch1");
+	CHECK(scan_host(host, "0 77 0") == 0, "scan id 77");
+	CHECK(CTR(host, "target_allocs") == 3, "target_allocs moved: %lld",
+	      CTR(host, "target_allocs"));
+	CHECK(scan_host(host, "- - - x") == -EINVAL, "bad scan string");
+	vp_down("scan");
+	return CASE_RESULT();
+}
+
+/* smartpqi / hpsa: a synchronous rescan; with scan_mutex held it would hang */
+static int vsas_scan_sync(const char *pers)
+{
+	const struct vp *p = vp_get(pers);
+	char want[512], buf[512];
+	int host = vp_up(p, "scan", NULL);
+
+	if (host < 0)
+		return CASE_FAIL;
+	vsas_reset_counters(host);
+	CHECK(vsas_devcmd("scan", "add ch=1 id=20 mode=silent") == 0, "silent add");
+	snprintf(buf, sizeof(buf), "%s 1:20:0", p->want);
+	run_capture(want, sizeof(want),
+		    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
+		    buf);
+	CHECK(vsas_call_scan(host, "start") == 0, "call_scan");
+	/* synchronous: there as soon as scan_finished said so */
+	CHECK(vsas_expect_devices(host, want, 100), "not added synchronously");
+	CHECK(CTR(host, "scan_start") == 1 && CTR(host, "scan_finished_done") == 1,
+	      "scan_start %lld done %lld", CTR(host, "scan_start"),
+	      CTR(host, "scan_finished_done"));
+	CHECK(CTR(host, "rescans") == 1, "rescans %lld", CTR(host, "rescans"));
+	CHECK(CTR(host, "scan_would_deadlock") == 0, "would_deadlock");
+	CHECK(CTR(host, "fw_resets") == 0, "a driver rescan is no reset");
+
+	/* the same from under the midlayer's scan_mutex */
+	CHECK(vsas_devcmd("scan", "remove ch=1 id=20 mode=silent") == 0, "silent rm");
+	CHECK(vsas_call_scan(host, "start locked timeout=20000") == 0, "locked call");
+	CHECK(CTR(host, "scan_under_scan_mutex") == 1, "under_scan_mutex %lld",
+	      CTR(host, "scan_under_scan_mutex"));
+	CHECK(CTR(host, "scan_would_deadlock") == 1, "would_deadlock %lld",
+	      CTR(host, "scan_would_deadlock"));
+	CHECK(vsas_expect_devices(host, p->want, 10000), "deferred removal");
+	/* without changes there is nothing to deadlock on */
+	CHECK(vsas_call_scan(host, "start locked") == 0, "locked call 2");
+	CHECK(CTR(host, "scan_would_deadlock") == 1, "would_deadlock %lld",
+	      CTR(host, "scan_would_deadlock"));
+	CHECK(CTR(host, "scan_calls_concurrent_max") == 1, "concurrency %lld",
+	      CTR(host, "scan_calls_concurrent_max"));
+	vp_down("scan");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_smartpqi_scan, "smartpqi: scan_start rescans synchronously; under scan_mutex it would deadlock")
+{ return vsas_scan_sync("smartpqi"); }
+GUEST_CASE(vsas_hpsa_scan, "hpsa: scan_start rescans synchronously; under scan_mutex it would deadlock")
+{ return vsas_scan_sync("hpsa"); }
+
+/* mpt3sas / mpi3mr: a runtime port enable re-initialises the firmware */
+static int vsas_scan_pe(const char *pers)
+{
+	static const char *const params[] = { "scan_timeout_ms=3000", NULL };
+	const struct vp *p = vp_get(pers);
+	bool mpt3sas = !strcmp(pers, "mpt3sas");
+	char d0[32], want[512], buf[512], path[64];
+	int host = vp_up(p, "scan", params);
+
+	if (host < 0)
+		return CASE_FAIL;
+	vsas_disk(host, 0, 0, 0, d0, sizeof(d0));
+	vsas_reset_counters(host);
+	/* slow I/O in flight while the port enable arrives */
+	CHECK(vsas_set("scan", "io_delay_ms", "2000") == 0, "io_delay");
+	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=999 2>/dev/null; echo $? > /tmp/ddrc) &",
+	    d0);
+	sleep_ms(500);
+	CHECK(CTR(host, "inflight") >= 1, "nothing in flight");
+	CHECK(vsas_call_scan(host, "start timeout=20000") == 0, "call_scan");
+	CHECK(vsas_set("scan", "io_delay_ms", "0") == 0, "io_delay 0");
+	CHECK(CTR(host, "port_enables") == 1, "port_enables %lld",
+	      CTR(host, "port_enables"));
+	CHECK(CTR(host, "fw_resets") == 1, "fw_resets %lld", CTR(host, "fw_resets"));
+	CHECK(CTR(host, "io_failed_by_reset") >= 1, "io_failed_by_reset %lld",
+	      CTR(host, "io_failed_by_reset"));
+	CHECK(CTR(host, "devs_rereported") == p->nvsas, "devs_rereported %lld",
+	      CTR(host, "devs_rereported"));
+	sleep_ms(3000);
+	snprintf(path, sizeof(path), "/tmp/ddrc");
+	diag("dd during the reset exited %lld (DID_RESET is retried)", read_ll(path));
+	CHECK(vsas_expect_devices(host, p->want, 5000), "devices after re-init");
+
+	/* under scan_mutex, with a device to add */
+	vsas_reset_counters(host);
+	CHECK(vsas_devcmd("scan", "add ch=0 mode=silent") == 0, "silent add");
+	snprintf(buf, sizeof(buf), "%s 0:%u:0", p->want, p->next_rphy_id);
+	run_capture(want, sizeof(want),
+		    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
+		    buf);
+	CHECK(vsas_call_scan(host, "start locked timeout=20000") == 0, "locked call");
+	if (mpt3sas) {
+		/* the add waits for scan_mutex, PORT_ENABLE_COMPLETE waits behind it */
+		CHECK(CTR(host, "scan_timeouts") == 1, "scan_timeouts %lld",
+		      CTR(host, "scan_timeouts"));
+	} else {
+		/* mpi3mr completes the port enable in a callback: no stall */
+		CHECK(CTR(host, "scan_timeouts") == 0, "scan_timeouts %lld",
+		      CTR(host, "scan_timeouts"));
+	}
+	CHECK(vsas_expect_devices(host, want, 10000), "added after the scan");
+	/* a second port enable while one is pending is refused */
+	vp_down("scan");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_mpt3sas_scan, "mpt3sas: runtime port enable resets firmware, fails I/O; stalls under scan_mutex")
+{ return vsas_scan_pe("mpt3sas"); }
+GUEST_CASE(vsas_mpi3mr_scan, "mpi3mr: runtime port enable resets firmware, fails I/O; no stall under scan_mutex")
+{ return vsas_scan_pe("mpi3mr"); }
+
+/* ---- control interface ------------------------------------------------------ */
+
+GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes nothing")
+{
+	char path[256], buf[256];
+	int host;
+
+	if (vsas_load())
+		return CASE_FAIL;
+	snprintf(path, sizeof(path), VSAS_CFS "/personalities");
+	CHECK(read_str(path, buf, sizeof(buf)) > 0 && strstr(buf, "mpi3mr") &&
+	      strstr(buf, "pm8001"), "personalities: %s", buf);
+	snprintf(path, sizeof(path), VSAS_CFS "/cfg");
+	CHECK(mkdir(path, 0755) == 0, "mkdir");
+	CHECK(vsas_set("cfg", "enable", "1") == -EINVAL, "enable without personality");
+	CHECK(vsas_set("cfg", "personality", "nosuch") == -EINVAL, "bad personality");
+	CHECK(vsas_set("cfg", "personality", "hpsa") == 0, "personality");
+	CHECK(vsas_set("cfg", "max_channel", "x") == -EINVAL, "max_channel x");
+	CHECK(vsas_set("cfg", "max_id", "-1") == -EINVAL, "max_id -1");
+	CHECK(vsas_set("cfg", "num_phys", "99") == -EINVAL, "num_phys 99");
+	CHECK(vsas_set("cfg", "topology", "0 9:1") == -EINVAL, "topology ch 9");
+	CHECK(vsas_set("cfg", "topology", "0:1") == -EINVAL, "topology ch0 id");
+	CHECK(vsas_set("cfg", "topology", "1") == -EINVAL, "topology ch1 no id");
+	CHECK(vsas_set("cfg", "topology", "0 1:2/0") == -EINVAL, "0 LUNs");
+	snprintf(path, sizeof(path), VSAS_CFS "/cfg/devices");
+	CHECK(read_str(path, buf, sizeof(buf)) == 0, "bad topology left devices: %s", buf);
+	CHECK(vsas_set("cfg", "max_channel", "1") == 0, "max_channel 1");
+	CHECK(vsas_set("cfg", "topology", "0 1:3") == 0, "topology");
+	CHECK(vsas_set("cfg", "personality", "plain") == -EBUSY, "personality with devices");
+	CHECK(vsas_set("cfg", "enable", "1") == 0, "enable");
+	snprintf(path, sizeof(path), VSAS_CFS "/cfg/host_no");
+	host = (int)read_ll(path);
+	CHECK(host >= 0, "host_no %d", host);
+	if (host >= 0) {
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/../../", host);
+		CHECK(vsas_expect_devices(host, "0:0:0 1:3:0", 10000), "devices");
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/max_channel", host);
+		CHECK(read_ll(path) == 1, "max_channel override %lld", read_ll(path));
+		CHECK(vsas_set("cfg", "num_phys", "4") == -EBUSY, "num_phys while enabled");
+		CHECK(vsas_set("cfg", "topology", "0") == -EBUSY, "topology while enabled");
+	}
+	vp_down("cfg");
+	return CASE_RESULT();
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Guest helpers for the vsas cases (see vsas_util.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vsas_util.h"
+
+int vsas_load(void)
+{
+	if (path_exists(VSAS_CFS))
+		return 0;
+	if (run("modprobe vsas")) {
+		diag("modprobe vsas failed");
+		return -1;
+	}
+	if (!path_exists(VSAS_CFS)) {
+		diag("no %s after modprobe vsas", VSAS_CFS);
+		return -1;
+	}
+	return 0;
+}
+
+int vsas_set(const char *name, const char *attr, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/%s", name, attr);
+	return write_str(path, value);
+}
+
+int vsas_devcmd(const char *name, const char *cmd)
+{
+	return vsas_set(name, "devices", cmd);
+}
+
+int vsas_create(const char *name, const char *pers, const char *const *params,
+		const char *topology)
+{
+	char path[256], val[64];
+	int rc, i;
+
+	if (vsas_load())
+		return -1;
+	snprintf(path, sizeof(path), VSAS_CFS "/%s", name);
+	if (mkdir(path, 0755)) {
+		diag("mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = vsas_set(name, "personality", pers);
+	if (rc) {
+		diag("personality %s: %s", pers, strerror(-rc));
+		return -1;
+	}
+	for (i = 0; params && params[i]; i++) {
+		char attr[64];
+		const char *eq = strchr(params[i], '=');
+
+		if (!eq || eq - params[i] >= (int)sizeof(attr))
+			return -1;
+		memcpy(attr, params[i], eq - params[i]);
+		attr[eq - params[i]] = '\0';
+		rc = vsas_set(name, attr, eq + 1);
+		if (rc) {
+			diag("%s=%s: %s", attr, eq + 1, strerror(-rc));
+			return -1;
+		}
+	}
+	if (topology) {
+		rc = vsas_set(name, "topology", topology);
+		if (rc) {
+			diag("topology '%s': %s", topology, strerror(-rc));
+			return -1;
+		}
+	}
+	rc = vsas_set(name, "enable", "1");
+	if (rc) {
+		diag("enable: %s", strerror(-rc));
+		return -1;
+	}
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/host_no", name);
+	if (read_str(path, val, sizeof(val)) <= 0)
+		return -1;
+	return atoi(val);
+}
+
+int vsas_destroy(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s", name);
+	if (!path_exists(path))
+		return 0;
+	if (rmdir(path)) {
+		diag("rmdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+long long vsas_counter(int host, const char *counter)
+{
+	char path[128], line[128];
+	size_t l = strlen(counter);
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/counters", host);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, counter, l) && line[l] == ' ') {
+			v = strtoll(line + l + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+int vsas_reset_counters(int host)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/counters", host);
+	return write_str(path, "reset");
+}
+
+int vsas_call_scan(int host, const char *req)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/call_scan", host);
+	return write_str(path, req);
+}
+
+int vsas_pdev_path(int host, char *buf, size_t size)
+{
+	char path[128], real[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/device", host);
+	if (!realpath(path, real))
+		return -1;
+	/* .../vsas/vsasN/hostH -> .../vsas/vsasN */
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(buf, size, "%s", real);
+	return 0;
+}
+
+bool vsas_expect_devices(int host, const char *want, unsigned int ms)
+{
+	char have[4096];
+
+	if (wait_devices(host, want, ms))
+		return true;
+	host_device_string(host, have, sizeof(have));
+	diag("host%d devices '%s', want '%s'", host, have, want);
+	return false;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+bool vsas_check_inquiry(int host, unsigned int ch, unsigned int id,
+			unsigned long long lun, const char *vendor,
+			const char *model)
+{
+	char path[256], v[64], m[64];
+
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/vendor",
+		 host, ch, id, lun);
+	read_str(path, v, sizeof(v));
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/model",
+		 host, ch, id, lun);
+	read_str(path, m, sizeof(m));
+	trim(v);
+	trim(m);
+	if (strcmp(v, vendor) || strcmp(m, model)) {
+		diag("%d:%u:%u:%llu is '%s' '%s', want '%s' '%s'", host, ch, id,
+		     lun, v, m, vendor, model);
+		return false;
+	}
+	return true;
+}
+
+bool vsas_under_rphy(int host, unsigned int ch, unsigned int id,
+		     unsigned long long lun)
+{
+	char path[256], real[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device",
+		 host, ch, id, lun);
+	if (!realpath(path, real))
+		return false;
+	return strstr(real, "/end_device-") != NULL;
+}
+
+void vsas_disk(int host, unsigned int ch, unsigned int id,
+	       unsigned long long lun, char *buf, size_t size)
+{
+	struct scsi_addr a = { .host = host, .channel = ch, .id = id, .lun = lun };
+	int i;
+
+	/* sd probes asynchronously */
+	for (i = 0; i < 50; i++) {
+		device_disk(&a, buf, size);
+		if (buf[0]) {
+			char dev[64];
+
+			snprintf(dev, sizeof(dev), "/dev/%s", buf);
+			if (path_exists(dev))
+				return;
+		}
+		sleep_ms(100);
+	}
+}
+
+bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb)
+{
+	int rc;
+
+	rc = run("dd if=/dev/urandom of=/tmp/vsas_pat bs=1024 count=%u 2>/dev/null && "
+		 "dd if=/tmp/vsas_pat of=/dev/%s bs=1024 seek=%u conv=fsync 2>/dev/null && "
+		 "sync && echo 3 > /proc/sys/vm/drop_caches && "
+		 "blockdev --flushbufs /dev/%s 2>/dev/null; "
+		 "dd if=/dev/%s of=/tmp/vsas_back bs=1024 skip=%u count=%u 2>/dev/null && "
+		 "cmp /tmp/vsas_pat /tmp/vsas_back; "
+		 "r=$?; rm -f /tmp/vsas_pat /tmp/vsas_back; exit $r",
+		 kb, disk, seek_kb, disk, disk, seek_kb, kb);
+	if (rc)
+		diag("round trip on %s (%u KiB at %u KiB) failed: %d", disk, kb,
+		     seek_kb, rc);
+	return rc == 0;
+}
+
+int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb)
+{
+	return run("echo 3 > /proc/sys/vm/drop_caches; "
+		   "dd if=/dev/%s of=/dev/null bs=1024 skip=%u count=%u 2>/dev/null",
+		   disk, skip_kb, kb);
+}

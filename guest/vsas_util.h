@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest helpers for the vsas cases: hosts through configfs, counters from
+ * debugfs, data round trips through sd disks.
+ */
+#ifndef SASSCAN_VSAS_UTIL_H
+#define SASSCAN_VSAS_UTIL_H
+
+#include <stdbool.h>
+
+#include "guest.h"
+
+#define VSAS_CFS "/sys/kernel/config/vsas"
+#define VSAS_DBG "/sys/kernel/debug/vsas"
+
+/* modprobe vsas (once); 0 or -1. */
+int vsas_load(void);
+/*
+ * Create and enable configfs host @name of @pers. @params: NULL-terminated
+ * "attr=value" strings applied before enabling; @topology may be NULL.
+ * Returns the SCSI host number or -1.
+ */
+int vsas_create(const char *name, const char *pers, const char *const *params,
+		const char *topology);
+/* Disable and remove host @name; 0 or -1. */
+int vsas_destroy(const char *name);
+/* Write a configfs attribute of host @name; 0 or -errno. */
+int vsas_set(const char *name, const char *attr, const char *value);
+/* "add ..."/"remove ..." to the devices attribute; 0 or -errno. */
+int vsas_devcmd(const char *name, const char *cmd);
+/* A counter of host @host from debugfs ("name value" lines), or -1. */
+long long vsas_counter(int host, const char *counter);
+/* Reset all counters of @host; 0 or -errno. */
+int vsas_reset_counters(int host);
+/* Write to the host's debugfs call_scan file; 0 or -errno. */
+int vsas_call_scan(int host, const char *req);
+/* Path of the host's parent device (runtime PM) in sysfs, into @buf. */
+int vsas_pdev_path(int host, char *buf, size_t size);
+/* Wait until the devices of @host are @want; diag and false if not. */
+bool vsas_expect_devices(int host, const char *want, unsigned int ms);
+/* Check vendor/model of device h:c:t:l. */
+bool vsas_check_inquiry(int host, unsigned int ch, unsigned int id,
+			unsigned long long lun, const char *vendor,
+			const char *model);
+/* Is the device's target under an rphy (end_device-*)? */
+bool vsas_under_rphy(int host, unsigned int ch, unsigned int id,
+		     unsigned long long lun);
+/* Disk name of h:c:t:l into @buf ("" if none). */
+void vsas_disk(int host, unsigned int ch, unsigned int id,
+	       unsigned long long lun, char *buf, size_t size);
+/* Write a random pattern at @seek_kb into /dev/@disk, read back, compare. */
+bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb);
+/* Read @kb from /dev/@disk with caches dropped; the shell status. */
+int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
+
+#endif
