@@ -23,6 +23,10 @@ src_version() {
 # stock: none; fixed: patches/; any other name: lab/variants/<name>/.
 variant_series() {
 	local v=$1 dir
+	if [ -n "${SASSCAN_SERIES_DIR:-}" ]; then	# lab/series-check.sh steps
+		find "$SASSCAN_SERIES_DIR" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+		return 0
+	fi
 	case $v in
 	stock) return 0 ;;
 	fixed) dir=$TOP_DIR/patches ;;

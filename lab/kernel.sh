@@ -17,7 +17,13 @@ debver=$(src_version)
 pristine=$CACHE/src/$debver/$SRC_PKG
 B=$(build_dir "$variant")
 shash=$(series_hash "$variant")
-chash=$(cat "$LAB_DIR/config/"*.config "$LAB_DIR/kernel.sh" | sha256sum | cut -c1-16)
+# Config fragments: the common ones, plus variant-<name>.config for options
+# that only exist with that variant's patches.
+frags=("$LAB_DIR/config/lab.config" "$LAB_DIR/config/drivers.config")
+cvariant=${SASSCAN_CONFIG_VARIANT-$variant}
+[ -f "$LAB_DIR/config/variant-$cvariant.config" ] &&
+	frags+=("$LAB_DIR/config/variant-$cvariant.config")
+chash=$(cat "${frags[@]}" "$LAB_DIR/kernel.sh" | sha256sum | cut -c1-16)
 key="source=$SRC_PKG $debver variant=$variant series=$shash config=$chash"
 
 if [ -f "$B/build-info" ] && [ "$(head -n1 "$B/build-info")" = "$key" ] &&
@@ -61,7 +67,7 @@ mkdir -p "$B/obj"
 new=$B/obj/.config.new
 "${mk[@]}" KCONFIG_CONFIG=.config.new tinyconfig >/dev/null
 KCONFIG_CONFIG=$new "$B/src/scripts/kconfig/merge_config.sh" -m -O "$B/obj" "$new" \
-	"$LAB_DIR/config/"*.config >/dev/null
+	"${frags[@]}" >/dev/null
 "${mk[@]}" KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
 missing=0
 while IFS= read -r line; do
@@ -70,7 +76,7 @@ while IFS= read -r line; do
 	"# CONFIG_"*" is not set") grep -q "^${line#\# }" "$new" 2>/dev/null &&
 		{ log "config: $line did not stick"; missing=1; } ;;
 	esac
-done < <(cat "$LAB_DIR/config/"*.config)
+done < <(cat "${frags[@]}")
 [ $missing = 0 ] || die "kernel config fragment not satisfied"
 if cmp -s "$new" "$B/obj/.config"; then rm -f "$new"; else mv "$new" "$B/obj/.config"; fi
 
