@@ -225,3 +225,9 @@ GUEST_CASE_T(selftest_hang, "a case that never ends (the boot must time out)", 0
 		pause();
 	return CASE_PASS;
 }
+
+/* Only meaningful on kernels with the fix series (the fixed variant). */
+GUEST_CASE(fix_kunit_sas_user_scan, "the series' sas_user_scan KUnit suite (built into scsi_transport_sas)")
+{
+	return kunit_case("sas_user_scan", NULL);
+}

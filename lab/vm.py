@@ -42,6 +42,7 @@ SPLATS = [
 ]
 KLINE = re.compile(r"^\[\s*\d+\.\d+\]\s?(.*)$")
 MARK = re.compile(r"sasscan: (begin|end) (\d+) (\S+)")
+CELL = re.compile(r"sasscan: cell (begin|end) (\S+)")
 RESULT = re.compile(r"^(not )?ok (\d+) (\S+)(?:\s+#\s*(.*))?$")
 
 
@@ -108,8 +109,10 @@ def parse(outdir):
         elif line.startswith("# ") or line.startswith("    "):
             pending.append(line)
 
-    # Kernel log: markers and splats.
+    # Kernel log: markers and splats (also per matrix cell).
     current = None
+    cell = None
+    cell_splats = {}
     begun = {}
     boot_splats = []
     for raw in console:
@@ -117,6 +120,16 @@ def parse(outdir):
         if not m:
             continue
         msg = m.group(1)
+        mc = CELL.search(msg)
+        if mc:
+            cell = mc.group(2) if mc.group(1) == "begin" else None
+            if cell:
+                cell_splats.setdefault(cell, [])
+            continue
+        if cell is not None:
+            kind = classify(msg)
+            if kind:
+                cell_splats[cell].append({"kind": kind, "line": msg.strip()[:200]})
         mk = MARK.search(msg)
         if mk:
             n = int(mk.group(2))
@@ -174,6 +187,8 @@ def parse(outdir):
     res = dict(meta)
     res["plan"] = plan
     res["results"] = results
+    res["cell_splats"] = cell_splats
+    res["diag"] = [l[2:] for l in tap if l.startswith("# ")]
     res["passed"] = sum(1 for r in results if r["ok"])
     res["failed"] = sum(1 for r in results if not r["ok"])
     with open(os.path.join(outdir, "result.json"), "w") as f:
@@ -181,9 +196,38 @@ def parse(outdir):
     return res
 
 
+def add_files(bdir, initrd, files, outdir):
+    """initrd plus a second cpio with files {guest path: text}; the kernel
+    unpacks concatenated archives in order."""
+    gen = os.path.join(bdir, "obj", "usr", "gen_init_cpio")
+    lines, dirs = [], set()
+    for i, (gpath, text) in enumerate(sorted(files.items())):
+        parts = gpath.strip("/").split("/")[:-1]
+        for k in range(1, len(parts) + 1):
+            d = "/" + "/".join(parts[:k])
+            if d not in dirs:
+                dirs.add(d)
+                lines.append("dir %s 0755 0 0" % d)
+        local = os.path.join(outdir, "extra-%d" % i)
+        with open(local, "w") as f:
+            f.write(text)
+        lines.append("file %s %s 0644 0 0" % (gpath, local))
+    listf = os.path.join(outdir, "extra.list")
+    with open(listf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    extra = subprocess.run([gen, listf], check=True, stdout=subprocess.PIPE).stdout
+    out = os.path.join(outdir, "initrd.cpio")
+    with open(out, "wb") as f:
+        f.write(subprocess.run(["gzip", "-dc", initrd], check=True,
+                               stdout=subprocess.PIPE).stdout)
+        f.write(extra)
+    return out
+
+
 def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
-         extra_append="", memory=2048):
-    """Boot variant with the selected cases; returns parse()'s result."""
+         extra_append="", memory=2048, files=None):
+    """Boot variant with the selected cases; returns parse()'s result.
+    files: {guest path: text} added to the initramfs for this boot."""
     bdir = os.path.join(CACHE, "build", variant)
     kernel = os.path.join(bdir, "obj", "arch", "x86", "boot", "bzImage")
     initrd = os.path.join(bdir, "initramfs.cpio.gz")
@@ -193,6 +237,11 @@ def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
     results_dir = results_dir or os.path.join(TOP, "results", "latest")
     outdir = os.path.join(results_dir, name)
     os.makedirs(outdir, exist_ok=True)
+    for stale in ("console.log", "tap.log"):
+        if os.path.exists(os.path.join(outdir, stale)):
+            os.unlink(os.path.join(outdir, stale))
+    if files:
+        initrd = add_files(bdir, initrd, files, outdir)
     append = ("console=ttyS0 loglevel=7 panic=-1 printk.devkmsg=on "
               "sysctl.kernel.hung_task_timeout_secs=%d sasscan.cases=%s %s"
               % (hung_task_secs, cases, extra_append)).strip()

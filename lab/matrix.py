@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""The scenario matrix: every scan request on every personality and variant.
+
+Cells are data (PERSONALITIES x SCENARIOS below); the guest's `matrix` case
+runs them (guest/cases_matrix.c) and prints one measurement record per cell.
+Verdicts are computed here from those measurements and the kernel log, never
+typed in. A cell whose scan never ends ends its boot; the next boot runs the
+remaining cells.
+
+Usage: lab/matrix.py [--variants stock,fixed,...] [--profile full|reduced]
+Writes results/matrix.json and results/matrix.md and prints the table.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm  # noqa: E402
+
+VARIANTS = ["stock", "multichannel", "scanstart", "fixed"]
+
+# row name -> vsas personality, topology (vsas syntax, commas), channels the
+# driver puts devices on, per-host overrides (vsas configfs "attr=v;...").
+PERSONALITIES = {
+    "plain":        dict(pers="plain", topo="0,0,0e", channels=[0]),
+    "smartpqi":     dict(pers="smartpqi", topo="0,0,1:0,1:1,2:0,3:0", channels=[0, 1, 2, 3]),
+    "hpsa":         dict(pers="hpsa", topo="0,0,1:0,1:1,2:0,3:0", channels=[0, 1, 2, 3]),
+    "mpt3sas":      dict(pers="mpt3sas", topo="0,0,0e,1:0,2:0", channels=[0, 1, 2]),
+    "mpi3mr":       dict(pers="mpi3mr", topo="0,0,1:0,1:1", channels=[0, 1]),
+    "hisi_sas":     dict(pers="hisi_sas", topo="0,0", channels=[0]),
+    # hisi_sas before 8ddc0c269165 ("hisi_sas: Fix NULL pointer exception ...")
+    "hisi_sas_mc1": dict(pers="hisi_sas", topo="0,0", channels=[0], set="max_channel=1",
+                         extra_channels=[1]),
+    "aic94xx":      dict(pers="aic94xx", topo="0,0", channels=[0]),
+    "isci":         dict(pers="isci", topo="0,0", channels=[0]),
+    "mvsas":        dict(pers="mvsas", topo="0,0", channels=[0], extra_channels=[1]),
+    "pm8001":       dict(pers="pm8001", topo="0,0", channels=[0]),
+}
+
+
+def scenarios(row, p, profile):
+    """(scenario name, cell fields) for one personality row."""
+    chans = p["channels"]
+    out = [("- - -", dict(kind="scan", req="-_-_-")),
+           ("0 - -", dict(kind="scan", req="0_-_-"))]
+    for c in chans[1:] + p.get("extra_channels", []):
+        out.append(("%d - -" % c, dict(kind="scan", req="%d_-_-" % c)))
+    out.append(("max_channel+1 - -", dict(kind="scan", req="over")))
+    out.append(("0 <id> -", dict(kind="scan", req="0_@id_-")))
+    out.append(("- <id> <lun>", dict(kind="scan", req="-_@id_0")))
+    for c in chans:
+        out.append(("delete ch%d, - - -" % c, dict(kind="delete", ch=str(c), req="-_-_-")))
+    for c in chans[1:]:
+        out.append(("hot-add ch%d unannounced, - - -" % c,
+                    dict(kind="hotadd", add="ch=%d,id=7,mode=known" % c, req="-_-_-")))
+    out.append(("two writers - - -", dict(kind="writers", req="-_-_-")))
+    out.append(("- - - during I/O", dict(kind="ioload", req="-_-_-")))
+    if profile == "reduced":
+        keep = {"- - -", "max_channel+1 - -", "two writers - - -", "- - - during I/O"}
+        keep |= {"%d - -" % c for c in chans[1:] + p.get("extra_channels", [])}
+        keep |= {"delete ch%d, - - -" % chans[-1]}
+        out = [o for o in out if o[0] in keep]
+    return out
+
+
+def cells(profile, rows=None):
+    result = []
+    for row, p in PERSONALITIES.items():
+        if rows and row not in rows:
+            continue
+        for sname, f in scenarios(row, p, profile):
+            cid = "%s/%s" % (row, sname.replace(" ", "_").replace(",", ""))
+            line = "cell=%s pers=%s topo=%s" % (cid, p["pers"], p["topo"])
+            if p.get("set"):
+                line += " set=" + p["set"]
+            for k, v in f.items():
+                line += " %s=%s" % (k, v)
+            result.append(dict(id=cid, row=row, request=sname, line=line))
+    return result
+
+
+def verdict(rec, splats):
+    """PASS, or FAIL with every problem the measurements show."""
+    problems = []
+    if rec.get("error"):
+        problems.append(rec["error"])
+    elif rec.get("unbounded"):
+        problems.append("unbounded scan: %.0f probes/s of %.3g => ~%.1f h; second writer %s" % (
+            rec["probe_rate"], rec["extrapolated_probes"], rec["extrapolated_hours"],
+            "blocked (D)" if rec.get("second_writer_state") == "D" else
+            "state " + rec.get("second_writer_state", "?")))
+    else:
+        if rec["request_kind"] == "over":
+            if rec["write_rc"] != -22:
+                problems.append("out-of-range request accepted (rc %d)" % rec["write_rc"])
+        else:
+            if rec["write_rc"] != 0:
+                problems.append("write failed (rc %d)" % rec["write_rc"])
+            if rec.get("write_rc2", 0) != 0:
+                problems.append("second write failed (rc %d)" % rec["write_rc2"])
+            if rec["found_devices"] < rec["expected_devices"]:
+                problems.append("missed %d of %d devices" % (
+                    rec["expected_devices"] - rec["found_devices"], rec["expected_devices"]))
+        if rec.get("extra_devices", 0) > 0:
+            problems.append("%d unrequested or stale devices" % rec["extra_devices"])
+    if rec.get("absent_probes", 0) > 0:
+        problems.append("%d probes of absent targets" % rec["absent_probes"])
+    if rec.get("rphyless_target_allocs", 0) > 0:
+        problems.append("%d rphy-less target allocations" % rec["rphyless_target_allocs"])
+    if rec.get("phy_resets", 0) > 0:
+        problems.append("%d PHY/link/firmware resets" % rec["phy_resets"])
+    if rec.get("io_errors", 0) > 0 or rec.get("corrupt_blocks", 0) > 0:
+        problems.append("%d failed I/O, %d corrupt blocks" % (
+            rec.get("io_errors", 0), rec.get("corrupt_blocks", 0)))
+    if rec.get("concurrent_scan_start_max", 0) > 1:
+        problems.append("%d scan_start calls at once" % rec["concurrent_scan_start_max"])
+    if splats:
+        problems.append("kernel splat: " + ", ".join(sorted({s["kind"] for s in splats})))
+    return ("PASS", "") if not problems else ("FAIL", "; ".join(problems))
+
+
+def key_figure(rec):
+    if rec.get("unbounded"):
+        return "%.0f probes/s, ~%.0f h" % (rec["probe_rate"], rec["extrapolated_hours"])
+    if rec.get("error"):
+        return rec["error"]
+    return "%d/%d dev, rc %d, %d ms" % (rec.get("found_devices", 0), rec.get("expected_devices", 0),
+                                       rec.get("write_rc", 0), rec.get("elapsed_ms", 0))
+
+
+def run_variant(variant, todo, outdir, hung_task_secs=5):
+    """Boot until every cell has a record; returns {cell id: record}."""
+    records = {}
+    boots = 0
+    while todo and boots < len(todo) + 2:
+        boots += 1
+        name = "matrix-%s-%d" % (variant, boots)
+        text = "".join(c["line"] + "\n" for c in todo)
+        res = vm.boot(variant, "matrix", name, timeout=300 + 30 * len(todo),
+                      hung_task_secs=hung_task_secs, results_dir=outdir,
+                      files={"/etc/sasscan/matrix.txt": text})
+        print(vm.header(res), flush=True)
+        got = 0
+        for d in res.get("diag", []):
+            if not d.startswith("MATRIX {"):
+                continue
+            rec = json.loads(d[len("MATRIX "):])
+            cid = rec["cell"]
+            rec["splats"] = res["cell_splats"].get(cid, [])
+            rec["boot"] = name
+            records[cid] = rec
+            got += 1
+        before = len(todo)
+        todo = [c for c in todo if c["id"] not in records]
+        if len(todo) == before:
+            # the boot produced nothing for the next cell: record that and go on
+            bad = todo.pop(0)
+            records[bad["id"]] = {"cell": bad["id"], "error": "no record (boot %s: %s)" % (
+                name, "timed out" if res.get("timed_out") else "ended"),
+                "splats": res["cell_splats"].get(bad["id"], []), "boot": name}
+    return records
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--profile", default="full", choices=["full", "reduced"])
+    ap.add_argument("--rows", help="comma-separated personality rows (default all)")
+    ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    a = ap.parse_args()
+    variants = a.variants.split(",")
+    rows = a.rows.split(",") if a.rows else None
+    all_cells = cells(a.profile, rows)
+    outdir = os.path.join(a.out, "matrix")
+    os.makedirs(outdir, exist_ok=True)
+    start = time.monotonic()
+    table = []
+    for v in variants:
+        info = vm.build_info(v)
+        recs = run_variant(v, list(all_cells), outdir)
+        for c in all_cells:
+            rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
+            rec["request_kind"] = "over" if "max_channel+1" in c["request"] else "normal"
+            verdict_s, why = verdict(rec, rec.get("splats", []))
+            table.append({
+                "variant": v, "personality": c["row"], "request": c["request"],
+                "source_version": info.get("source_version"), "series": info.get("series"),
+                "expected_devices": rec.get("expected_devices"),
+                "found_devices": rec.get("found_devices"),
+                "absent_probes": rec.get("absent_probes"),
+                "rphyless_target_allocs": rec.get("rphyless_target_allocs"),
+                "phy_resets": rec.get("phy_resets"), "io_errors": rec.get("io_errors"),
+                "corrupt_blocks": rec.get("corrupt_blocks"),
+                "concurrent_scan_start_max": rec.get("concurrent_scan_start_max"),
+                "write_rc": rec.get("write_rc"), "elapsed_ms": rec.get("elapsed_ms"),
+                "splats": [s["kind"] for s in rec.get("splats", [])],
+                "verdict": verdict_s, "why": why, "key": key_figure(rec), "record": rec,
+            })
+    write_reports(table, variants, a.out, a.profile, time.monotonic() - start)
+    return 0
+
+
+def write_reports(table, variants, out, profile, secs):
+    with open(os.path.join(out, "matrix.json"), "w") as f:
+        json.dump({"profile": profile, "variants": variants, "cells": table,
+                   "elapsed_s": round(secs)}, f, indent=1)
+    rows = []
+    seen = set()
+    for t in table:
+        k = (t["personality"], t["request"])
+        if k not in seen:
+            seen.add(k)
+            rows.append(k)
+    cell = {(t["variant"], t["personality"], t["request"]): t for t in table}
+    info = {v: next((t for t in table if t["variant"] == v), {}) for v in variants}
+    lines = ["# Scenario matrix (%s profile)" % profile, ""]
+    for v in variants:
+        lines.append("- `%s`: linux-source-6.12 %s, series %s" % (
+            v, info[v].get("source_version"), info[v].get("series")))
+    lines += ["", "| personality | request | " + " | ".join(variants) + " |",
+              "|---|---|" + "---|" * len(variants)]
+    for pers, req in rows:
+        cols = []
+        for v in variants:
+            t = cell.get((v, pers, req))
+            if not t:
+                cols.append("")
+            elif t["verdict"] == "PASS":
+                cols.append("PASS " + t["key"])
+            else:
+                cols.append("**FAIL** " + t["why"])
+        lines.append("| %s | `%s` | %s |" % (pers, req, " | ".join(cols)))
+    fails = {v: sum(1 for t in table if t["variant"] == v and t["verdict"] != "PASS")
+             for v in variants}
+    lines += ["", "Failing cells: " + ", ".join("%s %d" % (v, fails[v]) for v in variants),
+              "", "Elapsed: %d s" % secs]
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "matrix.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
