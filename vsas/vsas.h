@@ -86,6 +86,7 @@ enum vsas_counter {
 	VSAS_C_EH_HOST_RESETS,
 	VSAS_C_TMF,			/* libsas TMFs (abort, LU reset, ...) */
 	VSAS_C_PHY_EVENTS,		/* libsas PHY/port events notified */
+	VSAS_C_USER_SCAN_REPORTS,	/* ->user_scan_targets() calls (fix series) */
 	VSAS_C_NR
 };
 

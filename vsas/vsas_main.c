@@ -8,6 +8,7 @@
  * and the SAS transport topology (PHYs, ports, end device and expander rphys)
  * of the transport-direct personalities.
  */
+#include <linux/bsg-lib.h>
 #include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/idr.h>
@@ -94,6 +95,7 @@ const char * const vsas_counter_names[VSAS_C_NR] = {
 	[VSAS_C_EH_HOST_RESETS] = "eh_host_resets",
 	[VSAS_C_TMF] = "tmfs",
 	[VSAS_C_PHY_EVENTS] = "phy_events",
+	[VSAS_C_USER_SCAN_REPORTS] = "user_scan_reports",
 };
 
 void vsas_max(struct vsas_host *vh, enum vsas_counter c, long v)
@@ -694,6 +696,7 @@ struct vsas_dev_spec {
 	int type;
 	bool expander;
 	bool silent;
+	bool known;		/* driver learns it, midlayer is not told */
 	bool has_vendor, has_model;
 	char vendor[9];
 	char model[17];
@@ -714,7 +717,7 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	const struct vsas_personality *pers = vh->pers;
 	struct vsas_dev *dev, *d;
 	unsigned long flags;
-	bool noticed = vh->enabled && !s->silent;
+	bool noticed = vh->enabled && !s->silent && !s->known;
 	const char *model;
 
 	if (s->channel < 0 || s->channel >= VSAS_MAX_CHANNELS ||
@@ -726,6 +729,9 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 			   pers->add_method[s->channel] == VSAS_ADD_NONE))
 		return -EINVAL;
 	if (pers->libsas && s->expander)
+		return -EINVAL;
+	/* only a driver's own channels have a list apart from the transport */
+	if (s->known && (!s->channel || pers->libsas || !vh->enabled))
 		return -EINVAL;
 	dev = vsas_dev_alloc(vh, s->nluns);
 	if (!dev)
@@ -752,6 +758,7 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	dev->index = vh->next_dev++;
 	dev->sas_addr = 0x5000c0de00000000ULL | ((u64)(vh->idx & 0xffff) << 16) |
 			0x1000 | (dev->index & 0xfff);
+	dev->known = s->known;
 	list_add_tail(&dev->node, &vh->devs);
 	spin_unlock_irqrestore(&vh->lock, flags);
 
@@ -818,7 +825,7 @@ static int vsas_parse_uint(const char *v, unsigned int *out)
 
 /*
  * "add ch=C [id=I] [luns=N] [vendor=S] [model=S] [type=T] [exp=0|1]
- *  [mode=noticed|silent]"
+ *  [mode=noticed|silent|known]"
  * "remove (dev=N | ch=C id=I) [mode=noticed|silent]"
  * "rescan" (queue a driver rescan on the fw queue), "flush".
  */
@@ -862,6 +869,8 @@ static int vsas_dev_command_one(struct vsas_host *vh, char *line)
 		if (!strcmp(tok, "mode")) {
 			if (!strcmp(val, "silent"))
 				s.silent = true;
+			else if (!strcmp(val, "known"))
+				s.known = true;
 			else if (strcmp(val, "noticed"))
 				return -EINVAL;
 			continue;
@@ -1234,10 +1243,50 @@ static int vsas_phy_enable(struct sas_phy *phy, int enable)
 	return 0;
 }
 
+/* No SMP target behind the expander rphy: refuse requests. */
+static void vsas_smp_handler(struct bsg_job *job, struct Scsi_Host *shost,
+			     struct sas_rphy *rphy)
+{
+	bsg_job_done(job, -EOPNOTSUPP, 0);
+}
+
+#ifdef VSAS_HAVE_USER_SCAN_TARGETS
+/*
+ * The fix series' ->user_scan_targets(): report, from the driver's device
+ * list only, the targets the personality exposes outside the transport, as
+ * mpt3sas, mpi3mr, smartpqi and hpsa do. No firmware is asked.
+ */
+static int vsas_user_scan_targets(struct Scsi_Host *shost,
+				  struct sas_scan_targets *targets)
+{
+	struct vsas_host *vh = shost_to_vh(shost);
+	struct vsas_dev *dev;
+	unsigned long flags;
+	int ret = 0;
+
+	vsas_inc(vh, VSAS_C_USER_SCAN_REPORTS);
+	spin_lock_irqsave(&vh->lock, flags);
+	list_for_each_entry(dev, &vh->devs, node) {
+		if (!dev->known || !dev->channel ||
+		    vh->pers->add_method[dev->channel] == VSAS_ADD_RPHY)
+			continue;
+		ret = sas_scan_report_target(targets, dev->channel, dev->id);
+		if (ret)
+			break;
+	}
+	spin_unlock_irqrestore(&vh->lock, flags);
+	return ret;
+}
+#endif
+
 static struct sas_function_template vsas_sas_ft = {
 	.get_linkerrors		= vsas_get_linkerrors,
+	.smp_handler		= vsas_smp_handler,
 	.phy_reset		= vsas_phy_reset,
 	.phy_enable		= vsas_phy_enable,
+#ifdef VSAS_HAVE_USER_SCAN_TARGETS
+	.user_scan_targets	= vsas_user_scan_targets,
+#endif
 };
 
 /* ---- runtime PM of the host's parent device ----------------------------- */

@@ -226,7 +226,12 @@ const struct vsas_personality vsas_personalities[] = {
 		.name = "mpt3sas",
 		.proc_name = "vsas_mpt3sas",
 		.remove_target = true,
+#ifdef VSAS_HAVE_USER_SCAN_TARGETS
+		/* the fix series sets max_channel = PCIE_CHANNEL */
+		.max_channel = 2, .max_id = ~0U, .max_lun = 16895,
+#else
 		.max_channel = 0, .max_id = ~0U, .max_lun = 16895,
+#endif
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_NONE },
 		.model = { "SAS DISK", "RAID VOLUME", "NVME DISK", NULL },
