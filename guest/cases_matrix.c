@@ -401,7 +401,7 @@ static bool run_cell(struct cell *c, int idx)
 {
 	char name[32], expect[8192], have[8192], before[8192], prep[256] = "";
 	long long t0, elapsed, io[3] = { 0, 0, 0 };
-	int host, rc, rc2 = 0, fd, fd2, hung_secs;
+	int host, rc, rc2 = 0, fd, fd2, hung_secs, prep_rc = 0;
 	struct ioload io_load;
 	bool ioload = false;
 	struct req r;
@@ -426,8 +426,8 @@ static bool run_cell(struct cell *c, int idx)
 		delete_all_devices(host);
 		wait_devices(host, "", 5000);
 	} else if (!strcmp(c->kind, "delete")) {
-		snprintf(prep, sizeof(prep), "delete ch%d: %d", c->ch,
-			 delete_one(host, c->ch));
+		prep_rc = delete_one(host, c->ch);
+		snprintf(prep, sizeof(prep), "delete ch%d", c->ch);
 	} else if (!strcmp(c->kind, "hotadd")) {
 		char cmd[160];
 
@@ -435,7 +435,8 @@ static bool run_cell(struct cell *c, int idx)
 		for (char *p = cmd; *p; p++)
 			if (*p == ',')
 				*p = ' ';
-		snprintf(prep, sizeof(prep), "%s: %d", cmd, vsas_devcmd(name, cmd));
+		prep_rc = vsas_devcmd(name, cmd);
+		snprintf(prep, sizeof(prep), "%s", cmd);
 		vsas_devcmd(name, "flush");
 	} else if (!strcmp(c->kind, "ioload")) {
 		struct scsi_addr devs[64];
@@ -449,6 +450,7 @@ static bool run_cell(struct cell *c, int idx)
 					sleep_ms(100);
 			}
 		ioload = disk[0] && !ioload_start(&io_load, disk);
+		prep_rc = ioload ? 0 : -ENODEV;
 		snprintf(prep, sizeof(prep), "ioload on %s", disk[0] ? disk : "(no disk)");
 		sleep_ms(300);
 	}
@@ -517,7 +519,8 @@ static bool run_cell(struct cell *c, int idx)
 
 		host_device_string(host, have, sizeof(have));
 		emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"request\": \"%s\", "
-		     "\"prep\": \"%s\", \"unbounded\": false, \"write_rc\": %d, \"write_rc2\": %d, "
+		     "\"prep\": \"%s\", \"prep_rc\": %d, \"unbounded\": false, "
+		     "\"write_rc\": %d, \"write_rc2\": %d, "
 		     "\"elapsed_ms\": %lld, \"expected_devices\": %d, \"found_devices\": %d, "
 		     "\"extra_devices\": %d, \"missing\": \"%.300s\", \"before\": \"%.300s\", "
 		     "\"after\": \"%.300s\", "
@@ -527,7 +530,7 @@ static bool run_cell(struct cell *c, int idx)
 		     "\"io_errors\": %lld, \"corrupt_blocks\": %lld, "
 		     "\"concurrent_scan_start_max\": %lld, \"scan_start_calls\": %lld, "
 		     "\"port_enables\": %lld, \"scan_stuck\": %lld, \"cmds\": %lld}",
-		     c->id, c->pers, c->kind, c->req, prep, rc, rc2, elapsed, nexp,
+		     c->id, c->pers, c->kind, c->req, prep, prep_rc, rc, rc2, elapsed, nexp,
 		     count_in(expect, have, true), count_in(have, expect, false),
 		     expect, before, have,
 		     CTR("absent_probes"),

@@ -86,6 +86,8 @@ def verdict(rec, splats):
     problems = []
     if rec.get("error"):
         problems.append(rec["error"])
+    elif rec.get("prep_rc", 0) != 0:
+        problems.append("scenario preparation failed (%s: rc %d)" % (rec["prep"], rec["prep_rc"]))
     elif rec.get("unbounded"):
         problems.append("unbounded scan: %.0f probes/s of %.3g => ~%.1f h; second writer %s" % (
             rec["probe_rate"], rec["extrapolated_probes"], rec["extrapolated_hours"],
