@@ -396,6 +396,40 @@ static void emit(const char *fmt, ...)
 
 #define CTR(n) vsas_counter(host, n)
 
+/* The last slow scan's probe rate and the size of the id walk it implies. */
+static struct {
+	double rate, total;
+} walk;
+
+/*
+ * A scan is still running after SCAN_PATIENCE_MS. Sample its probe rate and
+ * extrapolate the generic id walk (max_id ids on each channel it covers);
+ * if the rest would take at most 5 minutes the scan is bounded, only slow
+ * under emulation: wait for it. Returns true if it finished.
+ */
+static bool slow_but_bounded(const struct cell *c, const char *name, int host,
+			     pid_t w, const struct req *r)
+{
+	long long p0, p1, t1, mc, mi;
+	char path[128];
+	double left;
+
+	p0 = CTR("absent_probes");
+	t1 = now_ms();
+	sleep_ms(3000);
+	p1 = CTR("absent_probes");
+	walk.rate = (p1 - p0) * 1000.0 / (double)(now_ms() - t1);
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
+	mc = read_ll(path);
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
+	mi = read_ll(path);
+	walk.total = (double)(r->wild_ch ? mc : 1) * (double)mi;
+	left = walk.rate > 0 ? (walk.total - (double)p1) / walk.rate : 1e12;
+	diag("cell %s: still scanning, %.1f probes/s, %.3g to go (%.0f s)", c->id,
+	     walk.rate, walk.total - (double)p1, left);
+	return left <= 300 && wait_writer(w, (unsigned int)(left + 60) * 1000);
+}
+
 /* Run one cell; returns false if the boot must end (unbounded scan). */
 static bool run_cell(struct cell *c, int idx)
 {
@@ -463,27 +497,8 @@ static bool run_cell(struct cell *c, int idx)
 	w2 = -1;
 	if (!strcmp(c->kind, "writers"))
 		w2 = start_writer(host, c->req, &fd2);
-	if (!wait_writer(w, SCAN_PATIENCE_MS)) {
-		long long p0, p1, t1;
-		double rate, total;
-
-		/* unbounded: measure, show the second writer blocked, end the boot */
-		p0 = CTR("absent_probes");
-		t1 = now_ms();
-		sleep_ms(3000);
-		p1 = CTR("absent_probes");
-		rate = (p1 - p0) * 1000.0 / (double)(now_ms() - t1);
-		{
-			char path[128];
-			long long mc, mi;
-
-			snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
-			mc = read_ll(path);
-			snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
-			mi = read_ll(path);
-			/* the generic walk: max_id ids on each of channels 1..max_channel */
-			total = (double)(r.wild_ch ? mc : 1) * (double)mi;
-		}
+	if (!wait_writer(w, SCAN_PATIENCE_MS) && !slow_but_bounded(c, name, host, w, &r)) {
+		/* unbounded: show the second writer blocked, end the boot */
 		if (w2 < 0)
 			w2 = start_writer(host, "- - -", &fd2);
 		hung_secs = (int)read_ll("/proc/sys/kernel/hung_task_timeout_secs");
@@ -495,7 +510,8 @@ static bool run_cell(struct cell *c, int idx)
 		     "\"rphyless_target_allocs\": %lld, \"target_allocs_nonrphy\": %lld, "
 		     "\"phy_resets\": %lld, \"io_errors\": %lld, \"concurrent_scan_start_max\": %lld}",
 		     c->id, c->pers, c->kind, c->req, prep, now_ms() - t0, CTR("absent_probes"),
-		     rate, total, rate > 0 ? total / rate / 3600.0 : -1.0, task_state(w2),
+		     walk.rate, walk.total, walk.rate > 0 ? walk.total / walk.rate / 3600.0 : -1.0,
+		     task_state(w2),
 		     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
 		     CTR("target_allocs_nonrphy"), CTR("resets"), CTR("io_failed_by_reset"),
 		     CTR("scan_calls_concurrent_max"));

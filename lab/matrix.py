@@ -40,6 +40,15 @@ PERSONALITIES = {
 }
 
 
+# The reduced profile (make check) runs every row on stock and fixed, and on
+# the baselines whose scans probe thousands of ids per request under
+# emulation only the rows that show their known failures.
+REDUCED_ROWS = {
+    "multichannel": ["smartpqi", "mpi3mr", "mpt3sas", "hisi_sas_mc1"],
+    "scanstart": ["hisi_sas", "pm8001", "mpt3sas", "smartpqi", "isci"],
+}
+
+
 def scenarios(row, p, profile):
     """(scenario name, cell fields) for one personality row."""
     chans = p["channels"]
@@ -172,17 +181,24 @@ def main():
     ap.add_argument("--rows", help="comma-separated personality rows (default all)")
     ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
     a = ap.parse_args()
-    variants = a.variants.split(",")
-    rows = a.rows.split(",") if a.rows else None
-    all_cells = cells(a.profile, rows)
-    outdir = os.path.join(a.out, "matrix")
+    run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None)
+    return 0
+
+
+def run(variants, profile, out, rows=None):
+    """Run the matrix; returns the table of judged cells (also written out)."""
+    all_cells = cells(profile, rows)
+    outdir = os.path.join(out, "matrix")
     os.makedirs(outdir, exist_ok=True)
     start = time.monotonic()
     table = []
     for v in variants:
         info = vm.build_info(v)
-        recs = run_variant(v, list(all_cells), outdir)
-        for c in all_cells:
+        vcells = all_cells
+        if profile == "reduced" and v in REDUCED_ROWS:
+            vcells = [c for c in all_cells if c["row"] in REDUCED_ROWS[v]]
+        recs = run_variant(v, list(vcells), outdir)
+        for c in vcells:
             rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
             rec["request_kind"] = "over" if "max_channel+1" in c["request"] else "normal"
             verdict_s, why = verdict(rec, rec.get("splats", []))
@@ -200,8 +216,8 @@ def main():
                 "splats": [s["kind"] for s in rec.get("splats", [])],
                 "verdict": verdict_s, "why": why, "key": key_figure(rec), "record": rec,
             })
-    write_reports(table, variants, a.out, a.profile, time.monotonic() - start)
-    return 0
+    write_reports(table, variants, out, profile, time.monotonic() - start)
+    return table
 
 
 def write_reports(table, variants, out, profile, secs):

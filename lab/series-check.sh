@@ -25,7 +25,7 @@ if [ ! -f "$repo/.sasscan-base" ]; then
 	git -C "$repo" config core.compression 0
 	git -C "$repo" config user.name "sasscan lab"
 	git -C "$repo" config user.email "sasscan@localhost"
-	git -C "$repo" add -A
+	git -C "$repo" add -A -f	# Debian's .gitignore ignores the top level
 	git -C "$repo" commit -q -m "$SRC_PKG $debver"
 	git -C "$repo" rev-parse HEAD >"$repo/.sasscan-base"
 fi
