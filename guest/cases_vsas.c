@@ -560,12 +560,12 @@ static int vsas_scan_pe(const char *pers)
 	vsas_reset_counters(host);
 	/* slow I/O in flight while the port enable arrives */
 	CHECK(vsas_set("scan", "io_delay_ms", "2000") == 0, "io_delay");
-	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=999 2>/dev/null; echo $? > /tmp/ddrc) &",
+	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=999 2>/dev/null; echo $? > /tmp/ddrc) >/dev/null 2>&1 &",
 	    d0);
 	sleep_ms(500);
 	CHECK(CTR(host, "inflight") >= 1, "nothing in flight");
-	CHECK(vsas_call_scan(host, "start timeout=20000") == 0, "call_scan");
 	CHECK(vsas_set("scan", "io_delay_ms", "0") == 0, "io_delay 0");
+	CHECK(vsas_call_scan(host, "start timeout=20000") == 0, "call_scan");
 	CHECK(CTR(host, "port_enables") == 1, "port_enables %lld",
 	      CTR(host, "port_enables"));
 	CHECK(CTR(host, "fw_resets") == 1, "fw_resets %lld", CTR(host, "fw_resets"));

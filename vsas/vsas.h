@@ -337,6 +337,7 @@ void vsas_libsas_fill_sht(struct scsi_host_template *sht,
 int vsas_libsas_add(struct vsas_host *vh);
 void vsas_libsas_remove(struct vsas_host *vh);
 int vsas_libsas_expose(struct vsas_host *vh, struct vsas_dev *dev);
+int vsas_libsas_plug(struct vsas_host *vh, struct vsas_dev *dev);
 void vsas_libsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev);
 void vsas_libsas_task_done(struct vsas_cmd *vc, struct scsi_cmnd *scmd, bool phy_down);
 int vsas_libsas_phy_cycle(struct vsas_host *vh, unsigned int phy, bool hard);

@@ -9,6 +9,9 @@
  * /sys/kernel/debug/vsas/host<N>/call_scan  "start [locked] [nopm]
  *                                           [timeout=MS]": run the host's
  *                                           scan_start, poll scan_finished
+ * /sys/kernel/debug/vsas/host<N>/scan_generic "C I L [limit=N]": the generic
+ *                                           scan of scsi_scan_host_selected()
+ *                                           with the host as parent
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -17,6 +20,7 @@
 #include <linux/pm_runtime.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
+#include <scsi/scsi.h>
 
 #include "vsas.h"
 
@@ -191,6 +195,85 @@ static const struct file_operations vsas_call_scan_fops = {
 	.llseek = noop_llseek,
 };
 
+static int vsas_parse_wild(const char *s, u64 *v)
+{
+	if (!strcmp(s, "-")) {
+		*v = SCAN_WILD_CARD;
+		return 0;
+	}
+	return kstrtou64(s, 0, v);
+}
+
+/*
+ * What scsi_scan_host_selected() does for a host without user_scan: loop
+ * channels 0..max_channel (or one), ids 0..max_id-1 (or one) and scan each
+ * target with the host as parent. @limit bounds the number of targets
+ * (smartpqi's max_id is 2^32-1). Returns the number of targets scanned.
+ */
+static long vsas_scan_generic(struct vsas_host *vh, u64 ch, u64 id, u64 lun,
+			      u64 limit)
+{
+	struct Scsi_Host *shost = vh->shost;
+	unsigned int c, c0, c1, i, i0, i1;
+	long n = 0;
+
+	if ((ch != SCAN_WILD_CARD && ch > shost->max_channel) ||
+	    (id != SCAN_WILD_CARD && id >= shost->max_id) ||
+	    (lun != SCAN_WILD_CARD && lun >= shost->max_lun))
+		return -EINVAL;
+	c0 = ch == SCAN_WILD_CARD ? 0 : ch;
+	c1 = ch == SCAN_WILD_CARD ? shost->max_channel : ch;
+	i0 = id == SCAN_WILD_CARD ? 0 : id;
+	i1 = id == SCAN_WILD_CARD ? shost->max_id - 1 : id;
+	for (c = c0; c <= c1; c++) {
+		for (i = i0; i <= i1 && n < limit; i++) {
+			if (shost->this_id >= 0 && i == shost->this_id)
+				continue;
+			scsi_scan_target(&shost->shost_gendev, c, i, lun,
+					 SCSI_SCAN_MANUAL);
+			n++;
+			cond_resched();
+			if (i == UINT_MAX)
+				break;
+		}
+	}
+	return n;
+}
+
+static ssize_t vsas_scan_generic_write(struct file *file,
+				       const char __user *ubuf, size_t count,
+				       loff_t *ppos)
+{
+	struct vsas_host *vh = file_inode(file)->i_private;
+	char buf[96], *p = buf, *tok[4] = { NULL };
+	size_t n = min(count, sizeof(buf) - 1);
+	u64 ch, id, lun, limit = 65536;
+	unsigned int i = 0;
+	long ret;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = '\0';
+	while (i < 4 && (tok[i] = strsep(&p, " \t\n")))
+		if (*tok[i])
+			i++;
+	if (i < 3 || vsas_parse_wild(tok[0], &ch) || vsas_parse_wild(tok[1], &id) ||
+	    vsas_parse_wild(tok[2], &lun))
+		return -EINVAL;
+	if (i == 4 && (strncmp(tok[3], "limit=", 6) ||
+		       kstrtou64(tok[3] + 6, 0, &limit)))
+		return -EINVAL;
+	ret = vsas_scan_generic(vh, ch, id, lun, limit);
+	return ret < 0 ? ret : count;
+}
+
+static const struct file_operations vsas_scan_generic_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vsas_scan_generic_write,
+	.llseek = noop_llseek,
+};
+
 void vsas_debugfs_add(struct vsas_host *vh)
 {
 	char name[32];
@@ -201,6 +284,8 @@ void vsas_debugfs_add(struct vsas_host *vh)
 	debugfs_create_file("state", 0400, vh->dbg, vh, &vsas_state_fops);
 	debugfs_create_bool("isci_escape", 0600, vh->dbg, &vh->isci_escape);
 	debugfs_create_file("call_scan", 0200, vh->dbg, vh, &vsas_call_scan_fops);
+	debugfs_create_file("scan_generic", 0200, vh->dbg, vh,
+			    &vsas_scan_generic_fops);
 }
 
 void vsas_debugfs_remove(struct vsas_host *vh)

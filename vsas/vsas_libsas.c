@@ -195,6 +195,12 @@ static int vsas_ls_attach(struct vsas_host *vh, struct vsas_dev *dev)
 	return ret;
 }
 
+/* Silent hot-add: plugged into a free PHY, no link event. */
+int vsas_libsas_plug(struct vsas_host *vh, struct vsas_dev *dev)
+{
+	return vsas_ls_attach(vh, dev);
+}
+
 /* "Noticed" hot-add: the device is plugged in and its link comes up. */
 int vsas_libsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 {
@@ -322,9 +328,11 @@ void vsas_ls_isci_scan_start(struct vsas_host *vh)
 	vsas_inc(vh, VSAS_C_FW_RESETS);
 	vsas_inc(vh, VSAS_C_RESETS);
 	vsas_ls_attach_all(vh);
-	for (i = 0; i < vh->p.num_phys; i++)
+	for (i = 0; i < vh->p.num_phys; i++) {
+		ls->phys[i].enabled = true;
 		if (vsas_ls_link_up(vh, &ls->phys[i]))
 			ls->disco_pending = true;
+	}
 	WRITE_ONCE(vh->isci_start_pending, false);	/* start complete */
 }
 

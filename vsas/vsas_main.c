@@ -500,7 +500,8 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 		return;
 	}
 	dev->exposed = true;
-	vsas_inc(vh, VSAS_C_DEVS_ADDED);
+	if (!vh->pers->libsas)	/* libsas: counted in lldd_dev_found */
+		vsas_inc(vh, VSAS_C_DEVS_ADDED);
 }
 
 static void vsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
@@ -526,7 +527,8 @@ static void vsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
 		}
 	}
 	dev->exposed = false;
-	vsas_inc(vh, VSAS_C_DEVS_REMOVED);
+	if (!vh->pers->libsas)	/* libsas: counted in lldd_dev_gone */
+		vsas_inc(vh, VSAS_C_DEVS_REMOVED);
 }
 
 /* Forget @dev (driver list and vsas list) once the firmware dropped it. */
@@ -765,8 +767,19 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	if (noticed) {
 		vsas_inc(vh, VSAS_C_HOTPLUG_EVENTS);
 		vsas_fw_queue(vh, dev, vsas_ev_expose);
+	} else if (pers->libsas && vh->enabled) {
+		/* plugged into a PHY, but no event reaches libsas */
+		vsas_libsas_plug(vh, dev);
 	}
 	return dev->index;
+}
+
+/* The target id: libsas devices get theirs when libsas adds the rphy. */
+static int vsas_dev_id(struct vsas_host *vh, struct vsas_dev *dev)
+{
+	if (vh->pers->libsas && dev->channel == 0)
+		return dev->rphy ? (int)dev->rphy->scsi_target_id : -1;
+	return dev->id;
 }
 
 static struct vsas_dev *vsas_dev_find(struct vsas_host *vh,
@@ -778,7 +791,7 @@ static struct vsas_dev *vsas_dev_find(struct vsas_host *vh,
 		if (!dev->in_fw)
 			continue;
 		if (s->dev_index >= 0 ? dev->index == s->dev_index :
-		    dev->channel == s->channel && dev->id == s->id)
+		    dev->channel == s->channel && vsas_dev_id(vh, dev) == s->id)
 			return dev;
 	}
 	return NULL;
@@ -1027,9 +1040,10 @@ ssize_t vsas_dev_list(struct vsas_host *vh, char *buf, size_t size)
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(dev, &vh->devs, node) {
 		n += scnprintf(buf + n, size - n,
-			       "dev=%u ch=%u id=%d luns=%u type=%u exp=%d sas=0x%016llx state=%s vendor=%.8s model=%.16s\n",
-			       dev->index, dev->channel, dev->id, dev->nluns,
-			       dev->type, dev->expander, dev->sas_addr,
+			       "dev=%u ch=%u id=%d luns=%u type=%u exp=%d phy=%d sas=0x%016llx state=%s vendor=%.8s model=%.16s\n",
+			       dev->index, dev->channel, vsas_dev_id(vh, dev),
+			       dev->nluns, dev->type, dev->expander,
+			       dev->channel ? -1 : (int)dev->phy, dev->sas_addr,
 			       vsas_dev_state(dev), dev->vendor, dev->model);
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);
