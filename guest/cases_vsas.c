@@ -650,3 +650,156 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 	vp_down("cfg");
 	return CASE_RESULT();
 }
+
+/* ---- the generic scan (scsi_scan_host_selected() with the host as parent) --- */
+
+struct gen {
+	const char *req;		/* "C I L [limit=N]" for scan_generic */
+	int rc;				/* expected write result */
+	const char *ctr;		/* counter to check */
+	long long want;
+};
+
+static int vsas_generic(const char *pers, const struct gen *g, int n)
+{
+	const struct vp *p = vp_get(pers);
+	char path[128];
+	int host = vp_up(p, "gen", NULL), i, rc;
+
+	if (host < 0)
+		return CASE_FAIL;
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/scan_generic", host);
+	for (i = 0; i < n; i++) {
+		vsas_reset_counters(host);
+		rc = write_str(path, g[i].req);
+		CHECK(rc == g[i].rc, "'%s' returned %d, want %d", g[i].req, rc, g[i].rc);
+		CHECK(CTR(host, g[i].ctr) == g[i].want, "'%s': %s %lld, want %lld",
+		      g[i].req, g[i].ctr, CTR(host, g[i].ctr), g[i].want);
+		diag("%s '%s': absent_probes %lld target_allocs_nonrphy %lld cmds %lld",
+		     pers, g[i].req, CTR(host, "absent_probes"),
+		     CTR(host, "target_allocs_nonrphy"), CTR(host, "cmds"));
+	}
+	CHECK(vsas_expect_devices(host, p->want, 100), "the generic scan changed devices");
+	vp_down("gen");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_generic, "plain: generic ch0 scan probes ids without rphy (absent, DID_NO_CONNECT)")
+{
+	static const struct gen g[] = {
+		{ "0 - -", 0, "absent_probes", 13 },
+		{ "0 - -", 0, "target_allocs_nonrphy", 13 },
+	};
+
+	return vsas_generic("plain", g, 2);
+}
+
+GUEST_CASE(vsas_smartpqi_generic, "smartpqi: generic ch1 scan (bounded: max_id is 2^32-1) counts absent probes")
+{
+	static const struct gen g[] = {
+		{ "1 - - limit=256", 0, "absent_probes", 254 },
+		{ "3 - - limit=100", 0, "absent_probes", 99 },
+	};
+
+	return vsas_generic("smartpqi", g, 2);
+}
+
+GUEST_CASE(vsas_hpsa_generic, "hpsa: generic ch1 scan probes 1024 ids, 1022 absent")
+{
+	static const struct gen g[] = {
+		{ "1 - -", 0, "absent_probes", 1022 },
+	};
+
+	return vsas_generic("hpsa", g, 1);
+}
+
+GUEST_CASE(vsas_mpt3sas_generic, "mpt3sas: RAID/NVMe channels are beyond max_channel 0; ch0 host-parent probes")
+{
+	static const struct gen g[] = {
+		{ "1 - -", -EINVAL, "absent_probes", 0 },
+		{ "2 4 0", -EINVAL, "target_allocs", 0 },
+		{ "0 - - limit=64", 0, "target_allocs_nonrphy", 61 },
+	};
+
+	return vsas_generic("mpt3sas", g, 3);
+}
+
+GUEST_CASE(vsas_mpi3mr_generic, "mpi3mr: ch1 target_alloc -ENXIO for unknown perst ids; ch0 wild reads")
+{
+	static const struct gen g[] = {
+		{ "1 - -", 0, "target_alloc_enxio", 1022 },
+		{ "1 - -", 0, "slave_allocs", 0 },
+		{ "0 - - limit=16", 0, "target_alloc_wild_read", 14 },
+	};
+
+	return vsas_generic("mpi3mr", g, 3);
+}
+
+/* ---- module parameters ---------------------------------------------------------- */
+
+GUEST_CASE(vsas_module_params, "vsas: hosts= and topology= create hosts at load, removed at unload")
+{
+	int hosts[8], n;
+
+	CHECK(unload_module("vsas") == 0, "rmmod vsas");
+	if (run("modprobe vsas hosts=plain,mpi3mr topology='0 0 1:2' io_delay_ms=0")) {
+		diag("modprobe with hosts= failed");
+		return CASE_FAIL;
+	}
+	n = find_hosts("vsas_mpi3mr", hosts, 8);
+	CHECK(n == 1, "%d mpi3mr hosts", n);
+	if (n == 1)
+		CHECK(vsas_expect_devices(hosts[0], "0:0:0 0:1:0 1:2:0", 10000), "mpi3mr");
+	/* plain has no channel-1 driver devices: "1:2" is added by scsi_add_device */
+	n = find_hosts("vsas_plain", hosts, 8);
+	CHECK(n == 1, "%d plain hosts", n);
+	if (n == 1)
+		CHECK(vsas_expect_devices(hosts[0], "0:0:0 0:1:0 1:2:0", 10000), "plain");
+	CHECK(unload_module("vsas") == 0, "rmmod vsas with hosts");
+	CHECK(find_host("vsas_plain") < 0, "host left after rmmod");
+	CHECK(run("modprobe vsas hosts=nosuch 2>/dev/null") != 0, "bad hosts= accepted");
+	CHECK(vsas_load() == 0, "modprobe vsas");
+	return CASE_RESULT();
+}
+
+/* ---- error handling: a command that times out is aborted ------------------------ */
+
+int vsas_eh_case(const char *name, const char *pers, const char *topology,
+		 const char *want, unsigned int ch, unsigned int id);
+
+int vsas_eh_case(const char *name, const char *pers, const char *topology,
+		 const char *want, unsigned int ch, unsigned int id)
+{
+	static const char *const params[] = { "num_phys=4", NULL };
+	char disk[32];
+	int host = vsas_create(name, pers, params, topology);
+
+	if (host < 0)
+		return CASE_FAIL;
+	if (!vsas_expect_devices(host, want, 20000)) {
+		vsas_destroy(name);
+		return CASE_FAIL;
+	}
+	vsas_disk(host, ch, id, 0, disk, sizeof(disk));
+	CHECK(disk[0], "no disk");
+	vsas_reset_counters(host);
+	/* 2 s command timeout, 6 s service time: the first read times out */
+	run("echo 2 > /sys/class/scsi_device/%d:%u:%u:0/device/timeout", host, ch, id);
+	CHECK(vsas_set(name, "io_delay_ms", "6000") == 0, "io_delay");
+	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=555 2>/dev/null; echo $? > /tmp/ehdd) >/dev/null 2>&1 &",
+	    disk);
+	sleep_ms(500);
+	CHECK(vsas_set(name, "io_delay_ms", "0") == 0, "io_delay 0");
+	sleep_ms(8000);
+	CHECK(CTR(host, "eh_aborts") >= 1, "eh_aborts %lld", CTR(host, "eh_aborts"));
+	CHECK(read_ll("/tmp/ehdd") == 0, "read after EH failed: %lld", read_ll("/tmp/ehdd"));
+	CHECK(CTR(host, "inflight") == 0, "inflight %lld", CTR(host, "inflight"));
+	diag("eh_aborts %lld tmfs %lld eh_device_resets %lld", CTR(host, "eh_aborts"),
+	     CTR(host, "tmfs"), CTR(host, "eh_device_resets"));
+	CHECK(vsas_roundtrip(disk, 64, 0), "disk unusable after EH");
+	CHECK(vsas_destroy(name) == 0, "destroy");
+	return CASE_RESULT();
+}
+
+GUEST_CASE(vsas_plain_eh, "plain: a timed-out command is aborted by SCSI EH, the retry succeeds")
+{ return vsas_eh_case("eh", "plain", "0", "0:0:0", 0, 0); }

@@ -146,7 +146,7 @@ static int vsas_call_scan(struct vsas_host *vh, bool locked, bool pm,
 			ret = -ETIMEDOUT;
 			break;
 		}
-		msleep(10);
+		usleep_range(10000, 11000);
 	}
 	if (locked)
 		mutex_unlock(&shost->scan_mutex);
