@@ -52,10 +52,14 @@ KNOWN_FAILURES = [
      lambda t: (t["rphyless_target_allocs"] or 0) > 0),
     ("scanstart", "hisi_sas", "- - -", "scan_start resets PHYs",
      lambda t: (t["phy_resets"] or 0) > 0),
-    ("scanstart", "mpt3sas", "- - - during I/O", "port enable fails in-flight I/O",
+    ("scanstart", "mpt3sas", "- - - during I/O", "runtime port enable re-initialises firmware",
      lambda t: (t["phy_resets"] or 0) > 0),
-    ("scanstart", "smartpqi", "two writers - - -", "two writers run scan_start at once",
+    ("scanstart", "hisi_sas", "two writers - - -", "two writers run scan_start at once",
      lambda t: (t["concurrent_scan_start_max"] or 0) > 1),
+    ("scanstart", "pm8001", "- - - during I/O", "re-initialisation fails in-flight I/O",
+     lambda t: (t["io_errors"] or 0) > 0),
+    ("scanstart", "isci", "- - -", "repeated controller start never finishes",
+     lambda t: bool(t["record"].get("unbounded"))),
 ]
 
 

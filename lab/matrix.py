@@ -98,10 +98,15 @@ def verdict(rec, splats):
     elif rec.get("prep_rc", 0) != 0:
         problems.append("scenario preparation failed (%s: rc %d)" % (rec["prep"], rec["prep_rc"]))
     elif rec.get("unbounded"):
-        problems.append("unbounded scan: %.0f probes/s of %.3g => ~%.1f h; second writer %s" % (
-            rec["probe_rate"], rec["extrapolated_probes"], rec["extrapolated_hours"],
-            "blocked (D)" if rec.get("second_writer_state") == "D" else
-            "state " + rec.get("second_writer_state", "?")))
+        second = ("second writer blocked (D)" if rec.get("second_writer_state") == "D" else
+                  "second writer state " + rec.get("second_writer_state", "?"))
+        if rec["probe_rate"] > 0:
+            problems.append("unbounded scan: %.0f probes/s of %.3g => ~%.1f h; %s" % (
+                rec["probe_rate"], rec["extrapolated_probes"], rec["extrapolated_hours"],
+                second))
+        else:
+            problems.append("scan never returns (no probes: the driver's scan never "
+                            "finishes); %s" % second)
     else:
         if rec["request_kind"] == "over":
             if rec["write_rc"] != -22:
@@ -133,6 +138,8 @@ def verdict(rec, splats):
 
 
 def key_figure(rec):
+    if rec.get("unbounded") and rec["probe_rate"] <= 0:
+        return "never returns"
     if rec.get("unbounded"):
         return "%.0f probes/s, ~%.0f h" % (rec["probe_rate"], rec["extrapolated_hours"])
     if rec.get("error"):

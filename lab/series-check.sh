@@ -14,6 +14,15 @@ repo=$CACHE/git/$debver
 mapfile -t series < <(variant_series fixed)
 [ ${#series[@]} -gt 0 ] || die "patches/ is empty"
 
+# The same series, configuration and scripts were checked before: report that run.
+key=$(cat "${series[@]}" "$LAB_DIR"/config/*.config "$LAB_DIR/kernel.sh" "$0" | sha256sum | cut -c1-16)
+stamp=$CACHE/series-check/$debver-$key.tap
+if [ -f "$stamp" ]; then
+	log "series $key already checked on $(date -r "$stamp" -u +%FT%TZ); results reused"
+	cat "$stamp"
+	exit 0
+fi
+
 # 1. A git repository of the pristine tree, made once per package version.
 if [ ! -f "$repo/.sasscan-base" ]; then
 	[ -f "$pristine/.sasscan-unpacked" ] || "$LAB_DIR/kernel.sh" stock
@@ -36,6 +45,7 @@ git -C "$repo" am --abort >/dev/null 2>&1 || true
 git -C "$repo" checkout -q -f -B series-check "$base"
 n=0
 fail=0
+results=()
 for p in "${series[@]}"; do
 	n=$((n + 1))
 	if ! git -C "$repo" am -q "$p"; then
@@ -79,11 +89,16 @@ for p in "${series[@]}"; do
 		python3 "$LAB_DIR/vm.py" --variant series --cases "$cases" --timeout 300 \
 			--name "series-$n" --results "$TOP_DIR/results/series" \
 			>>"$CACHE/series-$n.log" 2>&1; then
-		echo "ok $n $(basename "$p") builds and boots ($cases)"
+		results+=("ok $n $(basename "$p") builds and boots ($cases)")
+		echo "${results[-1]}"
 	else
 		echo "not ok $n $(basename "$p") # boot failed, see $CACHE/series-$n.log"
 		fail=1
 	fi
 done
 rm -rf "$steps"
+if [ $fail = 0 ]; then
+	mkdir -p "$(dirname "$stamp")"
+	printf '%s\n' "${results[@]}" >"$stamp"
+fi
 exit $fail
