@@ -382,8 +382,5 @@ GUEST_CASE(vsas_hisi_sas_oldchan, "hisi_sas with max_channel=1 (before 8ddc0c269
 	return ls_chan1("hisi_sas", old);
 }
 
-int vsas_eh_case(const char *name, const char *pers, const char *topology,
-		 const char *want, unsigned int ch, unsigned int id);
-
 GUEST_CASE(vsas_hisi_sas_eh, "hisi_sas: a timed-out task goes through libsas EH (lldd_abort_task), retry succeeds")
 { return vsas_eh_case("lseh", "hisi_sas", "0", "0:0:0", 0, 0); }

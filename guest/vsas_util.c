@@ -252,3 +252,42 @@ int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb)
 		   "dd if=/dev/%s of=/dev/null bs=1024 skip=%u count=%u 2>/dev/null",
 		   disk, skip_kb, kb);
 }
+
+/*
+ * Make the first read of h:ch:id:0 time out (2 s timeout, 6 s service time),
+ * then check SCSI EH aborted it and the retry succeeded.
+ */
+int vsas_eh_case(const char *name, const char *pers, const char *topology,
+		 const char *want, unsigned int ch, unsigned int id)
+{
+	static const char *const params[] = { "num_phys=4", NULL };
+	char disk[32];
+	int host = vsas_create(name, pers, params, topology);
+
+	if (host < 0)
+		return CASE_FAIL;
+	if (!vsas_expect_devices(host, want, 20000)) {
+		vsas_destroy(name);
+		return CASE_FAIL;
+	}
+	vsas_disk(host, ch, id, 0, disk, sizeof(disk));
+	CHECK(disk[0], "no disk");
+	vsas_reset_counters(host);
+	/* 2 s command timeout, 6 s service time: the first read times out */
+	run("echo 2 > /sys/class/scsi_device/%d:%u:%u:0/device/timeout", host, ch, id);
+	CHECK(vsas_set(name, "io_delay_ms", "6000") == 0, "io_delay");
+	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=555 2>/dev/null; echo $? > /tmp/ehdd) >/dev/null 2>&1 &",
+	    disk);
+	sleep_ms(500);
+	CHECK(vsas_set(name, "io_delay_ms", "0") == 0, "io_delay 0");
+	sleep_ms(8000);
+	CHECK(vsas_counter(host, "eh_aborts") >= 1, "eh_aborts %lld", vsas_counter(host, "eh_aborts"));
+	CHECK(read_ll("/tmp/ehdd") == 0, "read after EH failed: %lld", read_ll("/tmp/ehdd"));
+	CHECK(vsas_counter(host, "inflight") == 0, "inflight %lld", vsas_counter(host, "inflight"));
+	diag("eh_aborts %lld tmfs %lld eh_device_resets %lld", vsas_counter(host, "eh_aborts"),
+	     vsas_counter(host, "tmfs"), vsas_counter(host, "eh_device_resets"));
+	CHECK(vsas_roundtrip(disk, 64, 0), "disk unusable after EH");
+	CHECK(vsas_destroy(name) == 0, "destroy");
+	return CASE_RESULT();
+}
+

@@ -53,4 +53,8 @@ bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb);
 /* Read @kb from /dev/@disk with caches dropped; the shell status. */
 int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
 
+/* A command of host @name times out: EH aborts it, the retry succeeds. */
+int vsas_eh_case(const char *name, const char *pers, const char *topology,
+		 const char *want, unsigned int ch, unsigned int id);
+
 #endif
