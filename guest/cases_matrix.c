@@ -538,7 +538,7 @@ static bool run_cell(struct cell *c, int idx)
 		     "\"prep\": \"%s\", \"prep_rc\": %d, \"unbounded\": false, "
 		     "\"write_rc\": %d, \"write_rc2\": %d, "
 		     "\"elapsed_ms\": %lld, \"expected_devices\": %d, \"found_devices\": %d, "
-		     "\"extra_devices\": %d, \"missing\": \"%.300s\", \"before\": \"%.300s\", "
+		     "\"extra_devices\": %d, \"expected\": \"%.300s\", \"before\": \"%.300s\", "
 		     "\"after\": \"%.300s\", "
 		     "\"absent_probes\": %lld, \"rphyless_target_allocs\": %lld, "
 		     "\"target_allocs_nonrphy\": %lld, \"phy_resets\": %lld, \"fw_resets\": %lld, "
