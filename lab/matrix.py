@@ -148,7 +148,7 @@ def key_figure(rec):
                                        rec.get("write_rc", 0), rec.get("elapsed_ms", 0))
 
 
-def run_variant(variant, todo, outdir, hung_task_secs=5):
+def run_variant(variant, todo, outdir, hung_task_secs=10):
     """Boot until every cell has a record; returns {cell id: record}."""
     records = {}
     boots = 0
