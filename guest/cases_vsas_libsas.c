@@ -384,3 +384,41 @@ GUEST_CASE(vsas_hisi_sas_oldchan, "hisi_sas with max_channel=1 (before 8ddc0c269
 
 GUEST_CASE(vsas_hisi_sas_eh, "hisi_sas: a timed-out task goes through libsas EH (lldd_abort_task), retry succeeds")
 { return vsas_eh_case("lseh", "hisi_sas", "0", "0:0:0", 0, 0); }
+
+/* ---- an edge expander: SMP REPORT GENERAL / DISCOVER, BROADCAST (CHANGE) ------- */
+
+static int exp_children(int host)
+{
+	char out[64];
+
+	run_capture(out, sizeof(out),
+		    "ls -d /sys/class/scsi_device/%d:0:*:0/device 2>/dev/null | "
+		    "while read d; do readlink -f $d; done | grep -c /expander-", host);
+	return atoi(out);
+}
+
+GUEST_CASE(vsas_hisi_sas_expander, "hisi_sas: libsas discovers end devices behind an expander via SMP; hot add/remove via BROADCAST")
+{
+	static const char *const params[] = { "num_phys=4", NULL };
+	int host = vsas_create("lsexp", "hisi_sas", params, "0/2 0e 0e");
+
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(wait_count(host, 4, 20000), "devices behind the expander");
+	CHECK(exp_children(host) == 2, "%d devices under an expander", exp_children(host));
+	CHECK(run("test -e /sys/class/sas_expander/expander-%d:0", host) == 0,
+	      "no sas_expander");
+	vsas_reset_counters(host);
+	CHECK(vsas_devcmd("lsexp", "add ch=0 exp=1 model=EXPHOT") == 0, "noticed add");
+	CHECK(wait_count(host, 5, 10000), "noticed add behind the expander");
+	CHECK(exp_children(host) == 3, "%d under expander", exp_children(host));
+	CHECK(CTR(host, "phy_events") >= 1, "no BROADCAST");
+	CHECK(vsas_devcmd("lsexp", "add ch=0 exp=1 mode=silent") == 0, "silent add");
+	sleep_ms(1000);
+	CHECK(count_devices(host) == 5, "silent add visible");
+	CHECK(run("for d in /sys/class/sas_phy/phy-%d:*; do :; done; "
+		  "ls /sys/class/sas_phy/ | grep -q 'phy-%d:0:'", host, host) == 0,
+	      "no expander phys");
+	ls_down("lsexp");
+	return CASE_RESULT();
+}

@@ -32,6 +32,7 @@
 #define VSAS_MAX_CHANNELS	4	/* channels a personality may populate */
 #define VSAS_MAX_PHYS		16
 #define VSAS_MAX_LUNS		64	/* LUs per emulated target */
+#define VSAS_EXP_PHYS		8	/* PHYs of the libsas-mode expander */
 #define VSAS_BLOCK_SIZE		512
 #define VSAS_PAGE_BLOCKS	(PAGE_SIZE / VSAS_BLOCK_SIZE)
 
@@ -338,6 +339,7 @@ int vsas_libsas_add(struct vsas_host *vh);
 void vsas_libsas_remove(struct vsas_host *vh);
 int vsas_libsas_expose(struct vsas_host *vh, struct vsas_dev *dev);
 int vsas_libsas_plug(struct vsas_host *vh, struct vsas_dev *dev);
+bool vsas_libsas_has_exp(struct vsas_host *vh);
 void vsas_libsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev);
 void vsas_libsas_task_done(struct vsas_cmd *vc, struct scsi_cmnd *scmd, bool phy_down);
 int vsas_libsas_phy_cycle(struct vsas_host *vh, unsigned int phy, bool hard);

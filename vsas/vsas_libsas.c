@@ -11,6 +11,7 @@
  * the way its driver does.
  */
 #include <linux/delay.h>
+#include <linux/scatterlist.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
@@ -26,6 +27,7 @@ struct vsas_lphy {
 	struct vsas_host *vh;
 	unsigned int idx;
 	u8 frame[sizeof(struct sas_identify_frame)];
+	bool is_exp;		/* the edge expander is attached here */
 	bool enabled;		/* not disabled through lldd_control_phy */
 	bool up;		/* link up announced to libsas */
 	struct vsas_dev *dev;	/* attached device (vh->lock) */
@@ -40,9 +42,17 @@ struct vsas_ls {
 	struct vsas_lphy phys[VSAS_MAX_PHYS];
 	bool dying;
 	bool disco_pending;	/* scan_start announced links with devices */
+	/* edge expander (SMP target) on the last host PHY, if used */
+	bool has_exp;
+	u64 exp_addr;
+	u16 exp_change_count;
+	struct vsas_dev *exp_devs[VSAS_EXP_PHYS];	/* vh->lock */
+	u8 exp_phy_cc[VSAS_EXP_PHYS];
 };
 
 static struct scsi_transport_template *vsas_ls_tt;
+
+static void vsas_ls_broadcast(struct vsas_host *vh);
 
 static struct vsas_ls *vh_ls(struct vsas_host *vh)
 {
@@ -60,21 +70,27 @@ static void vsas_ls_fill_frame(struct vsas_lphy *lp, struct vsas_dev *dev)
 {
 	struct sas_identify_frame *id = (struct sas_identify_frame *)lp->frame;
 	struct asd_sas_phy *sp = &lp->sas_phy;
+	u64 addr = dev ? dev->sas_addr : vh_ls(lp->vh)->exp_addr;
 	unsigned long flags;
 
 	spin_lock_irqsave(&sp->frame_rcvd_lock, flags);
 	memset(lp->frame, 0, sizeof(lp->frame));
 	id->frame_type = 0;		/* IDENTIFY */
-	id->dev_type = SAS_END_DEVICE;
-	id->ssp_tport = 1;
-	put_unaligned_be64(dev->sas_addr, id->sas_addr);
+	if (dev) {
+		id->dev_type = SAS_END_DEVICE;
+		id->ssp_tport = 1;
+	} else {
+		id->dev_type = SAS_EDGE_EXPANDER_DEVICE;
+		id->smp_tport = 1;
+	}
+	put_unaligned_be64(addr, id->sas_addr);
 	id->phy_id = 0;
 	sp->frame_rcvd_size = sizeof(*id);
 	spin_unlock_irqrestore(&sp->frame_rcvd_lock, flags);
-	put_unaligned_be64(dev->sas_addr, sp->attached_sas_addr);
+	put_unaligned_be64(addr, sp->attached_sas_addr);
 	sp->oob_mode = SAS_OOB_MODE;
 	sp->linkrate = SAS_LINK_RATE_12_0_GBPS;
-	sp->tproto = SAS_PROTOCOL_SSP;
+	sp->tproto = dev ? SAS_PROTOCOL_SSP : SAS_PROTOCOL_SMP;
 	if (sp->phy)
 		sp->phy->negotiated_linkrate = SAS_LINK_RATE_12_0_GBPS;
 }
@@ -88,6 +104,19 @@ static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 
 	spin_lock_irqsave(&vh->lock, flags);
 	dev = lp->dev;
+	if (lp->is_exp) {
+		if (ls->dying || !lp->enabled || lp->up) {
+			spin_unlock_irqrestore(&vh->lock, flags);
+			return false;
+		}
+		lp->up = true;
+		spin_unlock_irqrestore(&vh->lock, flags);
+		vsas_ls_fill_frame(lp, NULL);
+		sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
+		sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
+		vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
+		return true;
+	}
 	if (dev && !dev->in_fw && !lp->up) {
 		/* unplugged meanwhile: the PHY is free again */
 		lp->dev = NULL;
@@ -136,6 +165,21 @@ static bool vsas_ls_link_down(struct vsas_host *vh, struct vsas_lphy *lp)
 		vsas_fail_inflight(vh, dev, DID_NO_CONNECT);
 		vsas_dev_put(dev);
 	}
+	if (lp->is_exp) {
+		unsigned int i;
+
+		for (i = 0; i < VSAS_EXP_PHYS; i++) {
+			spin_lock_irqsave(&vh->lock, flags);
+			dev = ls->exp_devs[i];
+			if (dev)
+				kref_get(&dev->kref);
+			spin_unlock_irqrestore(&vh->lock, flags);
+			if (dev) {
+				vsas_fail_inflight(vh, dev, DID_NO_CONNECT);
+				vsas_dev_put(dev);
+			}
+		}
+	}
 	if (!was || ls->dying)
 		return was;
 	lp->sas_phy.oob_mode = OOB_NOT_CONNECTED;
@@ -161,7 +205,7 @@ int vsas_libsas_phy_cycle(struct vsas_host *vh, unsigned int phy, bool hard)
 	vsas_ls_link_down(vh, lp);
 	spin_lock_irqsave(&vh->lock, flags);
 	lp->enabled = true;
-	dev = lp->dev && lp->dev->in_fw;
+	dev = lp->is_exp || (lp->dev && lp->dev->in_fw);
 	spin_unlock_irqrestore(&vh->lock, flags);
 	mod_delayed_work(system_wq, &lp->up_work,
 			 msecs_to_jiffies(vh->p.link_down_ms));
@@ -177,6 +221,24 @@ static int vsas_ls_attach(struct vsas_host *vh, struct vsas_dev *dev)
 	int ret = -ENOSPC;
 
 	spin_lock_irqsave(&vh->lock, flags);
+	if (dev->expander) {
+		for (i = 0; i < VSAS_EXP_PHYS; i++) {
+			if (ls->exp_devs[i] == dev) {
+				ret = i;
+				break;
+			}
+		}
+		for (i = 0; ret < 0 && ls->has_exp && i < VSAS_EXP_PHYS; i++) {
+			if (!ls->exp_devs[i]) {
+				kref_get(&dev->kref);
+				ls->exp_devs[i] = dev;
+				dev->phy = i;
+				ret = i;
+			}
+		}
+		spin_unlock_irqrestore(&vh->lock, flags);
+		return ret;
+	}
 	for (i = 0; i < vh->p.num_phys; i++) {
 		if (ls->phys[i].dev == dev) {
 			ret = i;
@@ -184,7 +246,7 @@ static int vsas_ls_attach(struct vsas_host *vh, struct vsas_dev *dev)
 		}
 	}
 	for (i = 0; ret < 0 && i < vh->p.num_phys; i++) {
-		if (!ls->phys[i].dev) {
+		if (!ls->phys[i].dev && !ls->phys[i].is_exp) {
 			kref_get(&dev->kref);
 			ls->phys[i].dev = dev;
 			dev->phy = i;
@@ -195,10 +257,19 @@ static int vsas_ls_attach(struct vsas_host *vh, struct vsas_dev *dev)
 	return ret;
 }
 
+bool vsas_libsas_has_exp(struct vsas_host *vh)
+{
+	return vh->lsas && vh_ls(vh)->has_exp;
+}
+
 /* Silent hot-add: plugged into a free PHY, no link event. */
 int vsas_libsas_plug(struct vsas_host *vh, struct vsas_dev *dev)
 {
-	return vsas_ls_attach(vh, dev);
+	int phy = vsas_ls_attach(vh, dev);
+
+	if (phy >= 0 && dev->expander)
+		vh_ls(vh)->exp_phy_cc[phy]++;
+	return phy;
 }
 
 /* "Noticed" hot-add: the device is plugged in and its link comes up. */
@@ -208,6 +279,11 @@ int vsas_libsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 
 	if (phy < 0)
 		return phy;
+	if (dev->expander) {
+		vh_ls(vh)->exp_phy_cc[phy]++;
+		vsas_ls_broadcast(vh);
+		return 0;
+	}
 	vsas_ls_link_up(vh, &vh_ls(vh)->phys[phy]);
 	return 0;
 }
@@ -219,6 +295,22 @@ void vsas_libsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
 	unsigned long flags;
 	unsigned int i;
 
+	if (dev->expander) {
+		for (i = 0; i < VSAS_EXP_PHYS; i++) {
+			spin_lock_irqsave(&vh->lock, flags);
+			if (ls->exp_devs[i] != dev) {
+				spin_unlock_irqrestore(&vh->lock, flags);
+				continue;
+			}
+			ls->exp_devs[i] = NULL;
+			ls->exp_phy_cc[i]++;
+			spin_unlock_irqrestore(&vh->lock, flags);
+			vsas_fail_inflight(vh, dev, DID_NO_CONNECT);
+			vsas_dev_put(dev);
+			vsas_ls_broadcast(vh);
+		}
+		return;
+	}
 	for (i = 0; i < vh->p.num_phys; i++) {
 		struct vsas_lphy *lp = &ls->phys[i];
 
@@ -245,8 +337,11 @@ static void vsas_ls_attach_all(struct vsas_host *vh)
 		spin_lock_irqsave(&vh->lock, flags);
 		list_for_each_entry(dev, &vh->devs, node) {
 			if (dev->in_fw && dev->channel == 0 &&
-			    (dev->phy >= vh->p.num_phys ||
-			     vh_ls(vh)->phys[dev->phy].dev != dev)) {
+			    (dev->expander ?
+			     (!vh_ls(vh)->has_exp || dev->phy >= VSAS_EXP_PHYS ||
+			      vh_ls(vh)->exp_devs[dev->phy] != dev) :
+			     (dev->phy >= vh->p.num_phys ||
+			      vh_ls(vh)->phys[dev->phy].dev != dev))) {
 				kref_get(&dev->kref);
 				spin_unlock_irqrestore(&vh->lock, flags);
 				vsas_ls_attach(vh, dev);
@@ -362,7 +457,8 @@ void vsas_ls_mvsas_scan_start(struct vsas_host *vh)
 
 		spin_lock_irqsave(&vh->lock, flags);
 		dev = lp->dev;
-		if (!dev || !dev->in_fw || !lp->enabled || ls->dying) {
+		if ((!lp->is_exp && (!dev || !dev->in_fw)) || !lp->enabled ||
+		    ls->dying) {
 			spin_unlock_irqrestore(&vh->lock, flags);
 			continue;
 		}
@@ -438,7 +534,7 @@ static int vsas_ls_dev_found(struct domain_device *ddev)
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);
 	if (!found)
-		return -ENODEV;
+		return addr == vh_ls(vh)->exp_addr ? 0 : -ENODEV;
 	vsas_inc(vh, VSAS_C_DEVS_ADDED);
 	return 0;
 }
@@ -465,11 +561,110 @@ static void vsas_ls_dev_gone(struct domain_device *ddev)
 	vsas_dev_put(dev);
 }
 
+/* Tell libsas the expander's topology changed (BROADCAST (CHANGE)). */
+static void vsas_ls_broadcast(struct vsas_host *vh)
+{
+	struct vsas_ls *ls = vh_ls(vh);
+	struct vsas_lphy *lp = &ls->phys[vh->p.num_phys - 1];
+
+	ls->exp_change_count++;
+	if (!ls->has_exp || !READ_ONCE(lp->up) || ls->dying)
+		return;
+	sas_notify_port_event(&lp->sas_phy, PORTE_BROADCAST_RCVD, GFP_KERNEL);
+	vsas_inc(vh, VSAS_C_PHY_EVENTS);
+}
+
+/* The expander's SMP target: REPORT GENERAL, MANUFACTURER INFO, DISCOVER. */
+static void vsas_ls_smp(struct vsas_host *vh, struct sas_task *task)
+{
+	struct vsas_ls *ls = vh_ls(vh);
+	struct scatterlist *rq = &task->smp_task.smp_req;
+	struct scatterlist *rs = &task->smp_task.smp_resp;
+	u8 req[16] = { 0 }, resp[128];
+	size_t rlen = min_t(size_t, rs->length, sizeof(resp));
+	unsigned long flags;
+
+	sg_copy_to_buffer(rq, 1, req, min_t(size_t, rq->length, sizeof(req)));
+	memset(resp, 0, sizeof(resp));
+	resp[0] = SMP_RESPONSE;
+	resp[1] = req[1];
+	resp[2] = SMP_RESP_FUNC_ACC;
+	switch (req[1]) {
+	case SMP_REPORT_GENERAL: {
+		struct report_general_resp *rg = (void *)&resp[4];
+
+		put_unaligned_be16(ls->exp_change_count, &rg->change_count);
+		rg->num_phys = VSAS_EXP_PHYS;
+		break;
+	}
+	case SMP_REPORT_MANUF_INFO:
+		memcpy(&resp[12], "VSAS    ", 8);
+		memcpy(&resp[20], "VIRT EXPANDER   ", 16);
+		memcpy(&resp[36], "0001", 4);
+		break;
+	case SMP_DISCOVER: {
+		struct discover_resp *dr = (void *)&resp[4];
+		unsigned int phy = req[9];
+		struct vsas_dev *dev;
+
+		if (phy >= VSAS_EXP_PHYS) {
+			resp[2] = 0x10;	/* PHY DOES NOT EXIST */
+			break;
+		}
+		dr->phy_id = phy;
+		put_unaligned_be64(ls->exp_addr, dr->sas_addr);
+		dr->change_count = ls->exp_phy_cc[phy];
+		dr->routing_attr = DIRECT_ROUTING;
+		dr->pmin_linkrate = SAS_LINK_RATE_1_5_GBPS;
+		dr->pmax_linkrate = SAS_LINK_RATE_12_0_GBPS;
+		dr->hmin_linkrate = SAS_LINK_RATE_1_5_GBPS;
+		dr->hmax_linkrate = SAS_LINK_RATE_12_0_GBPS;
+		spin_lock_irqsave(&vh->lock, flags);
+		dev = ls->exp_devs[phy];
+		if (dev && dev->in_fw) {
+			dr->attached_dev_type = SAS_END_DEVICE;
+			dr->linkrate = SAS_LINK_RATE_12_0_GBPS;
+			dr->tproto = SAS_PROTOCOL_SSP >> 1;
+			put_unaligned_be64(dev->sas_addr, dr->attached_sas_addr);
+		} else {
+			dr->attached_dev_type = SAS_PHY_UNUSED;
+			dr->linkrate = SAS_LINK_RATE_UNKNOWN;
+		}
+		spin_unlock_irqrestore(&vh->lock, flags);
+		break;
+	}
+	case SMP_PHY_CONTROL:
+		/* link/hard reset of an expander PHY: re-announce it */
+		if (req[9] < VSAS_EXP_PHYS) {
+			vsas_inc(vh, VSAS_C_RESETS);
+			vsas_inc(vh, VSAS_C_LINK_RESETS);
+			ls->exp_phy_cc[req[9]]++;
+			ls->exp_change_count++;
+		}
+		break;
+	default:
+		resp[2] = SMP_RESP_FUNC_UNK;
+		break;
+	}
+	sg_copy_from_buffer(rs, 1, resp, rlen);
+	task->task_status.resp = SAS_TASK_COMPLETE;
+	task->task_status.stat = SAS_SAM_STAT_GOOD;
+	spin_lock_irqsave(&task->task_state_lock, flags);
+	task->task_state_flags &= ~SAS_TASK_STATE_PENDING;
+	task->task_state_flags |= SAS_TASK_STATE_DONE;
+	spin_unlock_irqrestore(&task->task_state_lock, flags);
+	task->task_done(task);
+}
+
 static int vsas_ls_execute_task(struct sas_task *task, gfp_t gfp)
 {
 	struct vsas_host *vh = ha_vh(task->dev->port->ha);
 	struct scsi_cmnd *scmd = task->uldd_task;
 
+	if (task->task_proto == SAS_PROTOCOL_SMP && vh_ls(vh)->has_exp) {
+		vsas_ls_smp(vh, task);
+		return 0;
+	}
 	if (task->task_proto != SAS_PROTOCOL_SSP || !scmd)
 		return -EOPNOTSUPP;
 	return vsas_queue_cmd(vh, scmd, task);
@@ -756,6 +951,8 @@ int vsas_libsas_add(struct vsas_host *vh)
 {
 	struct Scsi_Host *shost = vh->shost;
 	struct sas_ha_struct *sha;
+	struct vsas_dev *dev;
+	unsigned long flags;
 	struct vsas_ls *ls;
 	unsigned int i;
 	int ret;
@@ -789,6 +986,15 @@ int vsas_libsas_add(struct vsas_host *vh)
 		ls->phy_arr[i] = sp;
 		ls->port_arr[i] = &lp->sas_port;
 	}
+	/* an edge expander on the last PHY if the topology has devices behind one */
+	ls->exp_addr = 0x5000c0de0000fe00ULL | ((u64)(vh->idx & 0xffff) << 16);
+	spin_lock_irqsave(&vh->lock, flags);
+	list_for_each_entry(dev, &vh->devs, node)
+		if (dev->expander)
+			ls->has_exp = true;
+	spin_unlock_irqrestore(&vh->lock, flags);
+	if (ls->has_exp)
+		ls->phys[vh->p.num_phys - 1].is_exp = true;
 	/* mvsas brings its PHYs up at probe; its scan_start re-announces */
 	if (!strcmp(vh->pers->name, "mvsas"))
 		for (i = 0; i < vh->p.num_phys; i++)
@@ -841,6 +1047,16 @@ void vsas_libsas_remove(struct vsas_host *vh)
 		spin_lock_irqsave(&vh->lock, flags);
 		dev = ls->phys[i].dev;
 		ls->phys[i].dev = NULL;
+		spin_unlock_irqrestore(&vh->lock, flags);
+		if (dev)
+			vsas_dev_put(dev);
+	}
+	for (i = 0; i < VSAS_EXP_PHYS; i++) {
+		struct vsas_dev *dev;
+
+		spin_lock_irqsave(&vh->lock, flags);
+		dev = ls->exp_devs[i];
+		ls->exp_devs[i] = NULL;
 		spin_unlock_irqrestore(&vh->lock, flags);
 		if (dev)
 			vsas_dev_put(dev);

@@ -730,7 +730,8 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	if (s->channel && (s->id < 0 || s->expander ||
 			   pers->add_method[s->channel] == VSAS_ADD_NONE))
 		return -EINVAL;
-	if (pers->libsas && s->expander)
+	/* libsas: an expander exists only if the topology had one */
+	if (pers->libsas && s->expander && vh->enabled && !vsas_libsas_has_exp(vh))
 		return -EINVAL;
 	/* only a driver's own channels have a list apart from the transport */
 	if (s->known && (!s->channel || pers->libsas || !vh->enabled))
@@ -1006,8 +1007,7 @@ int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 		s->channel = u;
 		no_id = s->id < 0;
 		if (!u != no_id || (u && s->expander) ||
-		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE) ||
-		    (vh->pers->libsas && s->expander)) {
+		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE)) {
 			ret = -EINVAL;
 			goto out;
 		}
