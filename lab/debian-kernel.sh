@@ -2,7 +2,8 @@
 # Debian's prebuilt kernel as a lab variant: the newest (or the given)
 # linux-image-6.12.*-amd64-unsigned package as shipped, vsas built against the
 # matching linux-headers package, and an initramfs with the package's own
-# modules (scsi_mod, sd_mod, sg, scsi_transport_sas, libsas, configfs, ...).
+# modules (scsi_mod, sd_mod, sg, scsi_transport_sas, libsas, configfs, and
+# scsi_debug, not loaded: lab/onhost-vmtest.sh uses it as a foreign host).
 #
 #   lab/debian-kernel.sh [KVER]      (root; KVER e.g. 6.12.117+deb12-amd64)
 #
@@ -120,7 +121,7 @@ done
 # The modules the cases need, with their dependencies from the package's
 # modules.dep, decompressed (busybox modprobe does not read .ko.xz).
 M=$X/lib/modules/$kver
-want="configfs scsi_mod sd_mod sg scsi_transport_sas libsas"
+want="configfs scsi_mod sd_mod sg scsi_transport_sas libsas scsi_debug"
 want="$want $(modinfo -F depends "$B/ext/vsas/vsas.ko" | tr ',' ' ')"
 declare -A seen=()
 queue=()
