@@ -6,6 +6,7 @@
 # scsi_debug, not loaded: lab/onhost-vmtest.sh uses it as a foreign host).
 #
 #   lab/debian-kernel.sh [KVER]      (root; KVER e.g. 6.12.117+deb12-amd64)
+#   SASSCAN_GUEST_INIT=path/to/init  another guest runner binary
 #
 # Writes the layout lab/vm.py and lab/matrix.py expect:
 #   $CACHE/build/debian-<kver>/obj/arch/x86/boot/bzImage     the package's vmlinuz
@@ -82,8 +83,8 @@ gsrc=$(ls "$CACHE"/src/*/usr/gen_init_cpio.c 2>/dev/null | head -n1)
 echo "$kver" >"$B/obj/kernel.release"
 
 # 5. Initramfs.
-init=$CACHE/guest/init
-[ -x "$init" ] || die "guest runner not built (make guest)"
+init=${SASSCAN_GUEST_INIT:-$CACHE/guest/init}
+[ -x "$init" ] || die "guest runner $init not built (make guest)"
 root=$B/initramfs.root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
@@ -105,7 +106,7 @@ exec /sasscan-init
 EOF
 chmod 755 "$root/init"
 
-tools="/usr/bin/lsscsi /bin/bash"
+tools="/usr/bin/lsscsi /bin/bash /usr/bin/pr"	# pr: rescan-scsi-bus.sh formats INQUIRY data with it
 for t in sg_inq sg_luns sg_readcap sg_turs sg_rdac sg_vpd rescan-scsi-bus.sh; do
 	p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
 done
@@ -116,6 +117,14 @@ for t in $tools; do
 			install -D "$lib" "$root$lib"
 		done
 	fi
+done
+# rescan-scsi-bus.sh starts with #!/bin/bash
+ln -sf /usr/bin/bash "$root/bin/bash"
+# rescan-scsi-bus.sh lists targets with find -printf, which busybox lacks;
+# at /bin/find the runner's `busybox --install -s` leaves it in place.
+install -D "$(command -v find)" "$root/bin/find"
+ldd "$(command -v find)" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	install -D "$lib" "$root$lib"
 done
 
 # The modules the cases need, with their dependencies from the package's
