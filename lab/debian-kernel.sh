@@ -7,6 +7,7 @@
 #
 #   lab/debian-kernel.sh [KVER]      (root; KVER e.g. 6.12.117+deb12-amd64)
 #   SASSCAN_GUEST_INIT=path/to/init  another guest runner binary
+#   SASSCAN_VSAS_SRC=dir             another vsas source tree (default vsas/)
 #
 # Writes the layout lab/vm.py and lab/matrix.py expect:
 #   $CACHE/build/debian-<kver>/obj/arch/x86/boot/bzImage     the package's vmlinuz
@@ -69,7 +70,7 @@ hver=$(dpkg-query -W -f '${Version}' "$hdr")
 mkdir -p "$B/ext/vsas"
 rsync -rlp --checksum --delete --exclude='*.o' --exclude='*.ko' \
 	--exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
-	--exclude=modules.order "$TOP_DIR/vsas/" "$B/ext/vsas/"
+	--exclude=modules.order "${SASSCAN_VSAS_SRC:-$TOP_DIR/vsas}/" "$B/ext/vsas/"
 make -s -C "/usr/src/linux-headers-$kver" M="$B/ext/vsas" modules >&2
 [ -f "$B/ext/vsas/vsas.ko" ] || die "debian-kernel: vsas did not build"
 
