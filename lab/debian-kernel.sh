@@ -78,9 +78,11 @@ make -s -C "/usr/src/linux-headers-$kver" M="$B/ext/vsas" modules >&2
 mkdir -p "$B/obj/arch/x86/boot" "$B/obj/usr"
 cp "$X/boot/vmlinuz-$kver" "$B/obj/arch/x86/boot/bzImage"
 gen=$B/obj/usr/gen_init_cpio
-gsrc=$(ls "$CACHE"/src/*/usr/gen_init_cpio.c 2>/dev/null | head -n1)
+gsrc=$(find "$CACHE/src" -maxdepth 4 -path '*/usr/gen_init_cpio.c' 2>/dev/null | head -n1)
 [ -n "$gsrc" ] || die "debian-kernel: no gen_init_cpio.c (build a lab kernel first)"
-[ -x "$gen" ] && [ "$gen" -nt "$gsrc" ] || gcc -O2 -o "$gen" "$gsrc"
+if [ ! -x "$gen" ] || [ "$gsrc" -nt "$gen" ]; then
+	gcc -O2 -o "$gen" "$gsrc"
+fi
 echo "$kver" >"$B/obj/kernel.release"
 
 # 5. Initramfs.
