@@ -42,5 +42,16 @@ demo: deps
 check: deps
 	@$(PY) lab/check.py
 
+# Issue 9: DKMS, Debian's prebuilt kernel, the on-host runner's QEMU test
+.PHONY: dkms-check debian-kernel demo-debian onhost-vmtest
+dkms-check: deps
+	@lab/dkms-check.sh
+debian-kernel: guest
+	@lab/debian-kernel.sh
+demo-debian: guest
+	@v=$$(lab/debian-kernel.sh) && $(PY) lab/matrix.py --variants $$v --profile reduced --out results/debian
+onhost-vmtest: debian-kernel
+	@lab/onhost-vmtest.sh
+
 clean:
 	rm -rf results

@@ -157,6 +157,13 @@ def main():
             add("series/" + m.group(2), not m.group(1), l)
         add("series/all_steps", out.returncode == 0 and len(steps) > 0,
             "series-check exit %d, %d steps" % (out.returncode, len(steps)))
+        # vsas installs with DKMS against Debian's 6.12 headers package.
+        out = subprocess.run([os.path.join(vm.LAB, "dkms-check.sh")], cwd=vm.TOP,
+                             stdout=subprocess.PIPE, text=True)
+        dk = [l for l in out.stdout.splitlines() if l.startswith(("ok ", "not ok "))]
+        add("dkms/" + (dk[0].split(" ")[2] if dk else "build_vsas"),
+            out.returncode == 0 and bool(dk) and dk[0].startswith("ok "),
+            "dkms-check exit %d: %s" % (out.returncode, " ".join(dk)))
 
     # The scenario matrix: full for the demo, reduced for the tests.
     table = matrix.run(matrix.VARIANTS, "full" if a.demo else "reduced",

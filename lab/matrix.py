@@ -214,7 +214,8 @@ def run(variants, profile, out, rows=None):
             verdict_s, why = verdict(rec, rec.get("splats", []))
             table.append({
                 "variant": v, "personality": c["row"], "request": c["request"],
-                "source_version": info.get("source_version"), "series": info.get("series"),
+                "source": info.get("source"), "source_version": info.get("source_version"),
+                "series": info.get("series"),
                 "expected_devices": rec.get("expected_devices"),
                 "found_devices": rec.get("found_devices"),
                 "absent_probes": rec.get("absent_probes"),
@@ -245,8 +246,8 @@ def write_reports(table, variants, out, profile, secs):
     info = {v: next((t for t in table if t["variant"] == v), {}) for v in variants}
     lines = ["# Scenario matrix (%s profile)" % profile, ""]
     for v in variants:
-        lines.append("- `%s`: linux-source-6.12 %s, series %s" % (
-            v, info[v].get("source_version"), info[v].get("series")))
+        lines.append("- `%s`: %s %s, series %s" % (
+            v, info[v].get("source"), info[v].get("source_version"), info[v].get("series")))
     lines += ["", "| personality | request | " + " | ".join(variants) + " |",
               "|---|---|" + "---|" * len(variants)]
     for pers, req in rows:

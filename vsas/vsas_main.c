@@ -8,6 +8,7 @@
  * and the SAS transport topology (PHYs, ports, end device and expander rphys)
  * of the transport-direct personalities.
  */
+#include <linux/async.h>
 #include <linux/bsg-lib.h>
 #include <linux/ctype.h>
 #include <linux/delay.h>
@@ -1475,8 +1476,15 @@ int vsas_host_enable(struct vsas_host *vh)
 		vsas_sync_now(vh);
 		vh->first_scan_done = true;
 	}
-	if (vh->p.scan_on_create)
+	if (vh->p.scan_on_create) {
 		scsi_scan_host(shost);
+		/*
+		 * With CONFIG_SCSI_SCAN_ASYNC (distribution kernels) the scan
+		 * runs from async_schedule(): finish it, so that an enabled
+		 * host has been scanned on every kernel.
+		 */
+		async_synchronize_full();
+	}
 	return 0;
 
 err_remove:
