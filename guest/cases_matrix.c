@@ -395,6 +395,13 @@ static void emit(const char *fmt, ...)
 }
 
 #define CTR(n) vsas_counter(host, n)
+/*
+ * Driver scans at once: scan_start/scan_finished calls running together, or
+ * whole scan_start..scan_finished sequences overlapping (a fast scan_start
+ * may not overlap its twin, but the two scans still run side by side).
+ */
+#define SCANS_AT_ONCE() (CTR("scan_calls_concurrent_max") > CTR("scans_active_max") ? \
+			 CTR("scan_calls_concurrent_max") : CTR("scans_active_max"))
 
 /* The last slow scan's probe rate and the size of the id walk it implies. */
 static struct {
@@ -514,7 +521,7 @@ static bool run_cell(struct cell *c, int idx)
 		     task_state(w2),
 		     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
 		     CTR("target_allocs_nonrphy"), CTR("resets"), CTR("io_failed_by_reset"),
-		     CTR("scan_calls_concurrent_max"));
+		     SCANS_AT_ONCE());
 		kmsg("cell end %s\n", c->id);
 		return false;
 	}
@@ -554,7 +561,7 @@ static bool run_cell(struct cell *c, int idx)
 		     CTR("target_allocs_nonrphy"), CTR("resets"), CTR("fw_resets"),
 		     CTR("link_resets"), CTR("io_failed_by_reset"), io[0],
 		     io[1] + CTR("io_failed_by_reset"), io[2],
-		     CTR("scan_calls_concurrent_max"), CTR("scan_start"),
+		     SCANS_AT_ONCE(), CTR("scan_start"),
 		     CTR("port_enables"), CTR("scan_stuck"), CTR("cmds"));
 	}
 	kmsg("cell end %s\n", c->id);

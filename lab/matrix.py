@@ -133,7 +133,8 @@ def verdict(rec, splats):
         problems.append("%d failed I/O, %d corrupt blocks" % (
             rec.get("io_errors", 0), rec.get("corrupt_blocks", 0)))
     if rec.get("concurrent_scan_start_max", 0) > 1:
-        problems.append("%d scan_start calls at once" % rec["concurrent_scan_start_max"])
+        problems.append("%d driver scans (scan_start..scan_finished) at once" %
+                        rec["concurrent_scan_start_max"])
     if splats:
         problems.append("kernel splat: " + ", ".join(sorted({s["kind"] for s in splats})))
     return ("PASS", "") if not problems else ("FAIL", "; ".join(problems))
