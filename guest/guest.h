@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum case_result { CASE_PASS = 0, CASE_FAIL = 1, CASE_SKIP = 2 };
 
@@ -25,6 +26,16 @@ struct guest_case {
 };
 
 void guest_register(struct guest_case *c);
+
+/*
+ * Run the registered cases whose names match a glob of @sel (comma-separated)
+ * plus @always if not NULL; print TAP. @verdict, if not NULL, is asked after
+ * each case and fails it with the reason it returns. Returns the failures.
+ */
+int run_cases(const char *label, const char *sel, struct guest_case *always,
+	      const char *(*verdict)(void));
+/* If set, every TAP line is also written here (the VM's clean TAP channel). */
+extern FILE *tap_copy;
 
 #define GUEST_CASE_T(id, desc, tmo)					\
 	static int case_##id(void);					\

@@ -22,7 +22,7 @@ ln -sfn "$D/obj" "$B/obj"
 
 G=$TOP_DIR/guest
 gcc -static -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -U_FORTIFY_SOURCE -I"$G" \
-	-o "$B/overlay/sasscan-onhost" "$LAB_DIR/onhost/runner.c" "$G/lib.c" \
+	-o "$B/overlay/sasscan-onhost" "$LAB_DIR/onhost/runner.c" "$G/runner.c" "$G/lib.c" \
 	"$G/vsas_util.c" "$G"/cases_vsas*.c "$G/cases_matrix.c" \
 	-Wl,--wrap=open,--wrap=fopen,--wrap=execl
 

@@ -55,7 +55,7 @@ bin=$CACHE/onhost/sasscan-onhost
 mkdir -p "$(dirname "$bin")"
 G=$TOP_DIR/guest
 gcc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -U_FORTIFY_SOURCE -I"$G" \
-	-o "$bin" "$LAB_DIR/onhost/runner.c" "$G/lib.c" "$G/vsas_util.c" \
+	-o "$bin" "$LAB_DIR/onhost/runner.c" "$G/runner.c" "$G/lib.c" "$G/vsas_util.c" \
 	"$G"/cases_vsas*.c "$G/cases_matrix.c" \
 	-Wl,--wrap=open,--wrap=fopen,--wrap=execl ||
 	die "onhost: runner did not build"

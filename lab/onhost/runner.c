@@ -56,62 +56,6 @@ int __wrap_open(const char *path, int flags, ...);
 FILE *__wrap_fopen(const char *path, const char *mode);
 int __wrap_execl(const char *path, const char *arg, ...);
 
-static struct guest_case *cases;
-int case_failed;
-
-void guest_register(struct guest_case *c)
-{
-	struct guest_case **p = &cases;
-
-	while (*p && strcmp((*p)->name, c->name) < 0)
-		p = &(*p)->next;
-	c->next = *p;
-	*p = c;
-}
-
-void tap_line(const char *line)
-{
-	printf("%s\n", line);
-	fflush(stdout);
-}
-
-void diag(const char *fmt, ...)
-{
-	char buf[1024], *s, *nl;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (s = buf; s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = '\0';
-		if (!*s && !nl)
-			break;
-		printf("# %s\n", s);
-	}
-	fflush(stdout);
-}
-
-void kmsg(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int fd, n;
-
-	n = snprintf(buf, sizeof(buf), "<5>sasscan: ");
-	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	va_end(ap);
-	fd = __real_open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, buf, strlen(buf)) < 0)
-		diag("kmsg write failed: %s", strerror(errno));
-	close(fd);
-}
-
 /* ---- the guard ---- */
 
 /* The SCSI host number a sysfs device path lies below, or -1. */
@@ -358,18 +302,6 @@ static struct guest_case guard_case = {
 
 /* ---- the runner ---- */
 
-static bool selected(const char *name, const char *sel)
-{
-	char copy[2048], *tok, *save;
-
-	snprintf(copy, sizeof(copy), "%s", sel);
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, name, 0))
-			return true;
-	return false;
-}
-
 static long log_size(void)
 {
 	const char *log = getenv("SASSCAN_ONHOST_LOG");
@@ -378,69 +310,20 @@ static long log_size(void)
 	return log && !stat(log, &st) ? (long)st.st_size : 0;
 }
 
-static volatile sig_atomic_t alarm_fired;
+static long refusals_seen;
 
-static void on_alarm(int sig)
+/* A case during which the guard refused something fails. */
+static const char *guard_verdict(void)
 {
-	(void)sig;
-	alarm_fired = 1;
-}
+	long now = log_size();
+	bool refused = now != refusals_seen;
 
-static int run_case(struct guest_case *c, const char **why)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };
-	long before = log_size();
-	int status;
-	pid_t pid, w;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		*why = "fork failed";
-		return CASE_FAIL;
-	}
-	if (pid == 0) {
-		case_failed = 0;
-		_exit(c->fn());
-	}
-	alarm_fired = 0;
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(c->timeout_s);
-	for (;;) {
-		w = waitpid(pid, &status, 0);
-		if (w == pid)
-			break;
-		if (w < 0 && errno == EINTR && alarm_fired) {
-			kill(pid, SIGKILL);
-			*why = "case timed out";
-			return CASE_FAIL;
-		}
-	}
-	alarm(0);
-	if (log_size() != before) {
-		*why = "refused to touch a SCSI host that is not a vsas host";
-		return CASE_FAIL;
-	}
-	if (WIFSIGNALED(status)) {
-		*why = "case crashed";
-		return CASE_FAIL;
-	}
-	if (WEXITSTATUS(status) == CASE_SKIP)
-		return CASE_SKIP;
-	if (WEXITSTATUS(status) != CASE_PASS) {
-		*why = "";
-		return CASE_FAIL;
-	}
-	return CASE_PASS;
+	refusals_seen = now;
+	return refused ? "refused to touch a SCSI host that is not a vsas host" : NULL;
 }
 
 int main(int argc, char **argv)
 {
-	int n = 0, i = 0, pass = 0, fail = 0, skip = 0;
-	char line[1200], rel[128];
-	struct guest_case *c;
-	const char *sel;
-
 	if (argc != 3 || strcmp(argv[1], "--yes")) {
 		fprintf(stderr, "usage: %s --yes GLOB[,GLOB...]\n"
 			"runs sasscan's vsas/matrix cases on this machine; "
@@ -451,47 +334,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: must run as root\n", argv[0]);
 		return 2;
 	}
-	sel = argv[2];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	guard_case.next = cases;
-	cases = &guard_case;
-	for (c = cases; c; c = c->next)
-		n += c == &guard_case || selected(c->name, sel);
-	if (read_str("/proc/sys/kernel/osrelease", rel, sizeof(rel)) < 0)
-		snprintf(rel, sizeof(rel), "?");
-	tap_line("TAP version 13");
-	snprintf(line, sizeof(line), "1..%d", n);
-	tap_line(line);
-	diag("sasscan on host: kernel %s, cases '%s'", rel, sel);
-
-	for (c = cases; c; c = c->next) {
-		const char *why = "";
-		int r;
-
-		if (c != &guard_case && !selected(c->name, sel))
-			continue;
-		i++;
-		diag("%s: %s", c->name, c->what);
-		kmsg("begin %d %s\n", i, c->name);
-		r = run_case(c, &why);
-		kmsg("end %d %s\n", i, c->name);
-		sleep_ms(50);
-		if (r == CASE_PASS) {
-			pass++;
-			snprintf(line, sizeof(line), "ok %d %s", i, c->name);
-		} else if (r == CASE_SKIP) {
-			skip++;
-			snprintf(line, sizeof(line), "ok %d %s # SKIP", i, c->name);
-		} else {
-			fail++;
-			snprintf(line, sizeof(line), "not ok %d %s%s%s", i,
-				 c->name, *why ? " # " : "", why);
-		}
-		tap_line(line);
-	}
-	snprintf(line, sizeof(line),
-		 "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0",
-		 pass, fail, skip);
-	tap_line(line);
-	return fail ? 1 : 0;
+	refusals_seen = log_size();
+	return run_cases("on host", argv[2], &guard_case, guard_verdict) ? 1 : 0;
 }
