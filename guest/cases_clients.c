@@ -36,32 +36,6 @@ struct addr_list {
 	struct scsi_addr a[512];
 };
 
-static int addr_cmp(const void *x, const void *y)
-{
-	const struct scsi_addr *a = x, *b = y;
-
-	if (a->channel != b->channel)
-		return a->channel < b->channel ? -1 : 1;
-	if (a->id != b->id)
-		return a->id < b->id ? -1 : 1;
-	if (a->lun != b->lun)
-		return a->lun < b->lun ? -1 : 1;
-	return 0;
-}
-
-static void list_string(struct addr_list *l, char *buf, size_t size)
-{
-	size_t used = 0;
-	int i;
-
-	qsort(l->a, l->n, sizeof(l->a[0]), addr_cmp);
-	buf[0] = '\0';
-	for (i = 0; i < l->n && used < size; i++)
-		used += snprintf(buf + used, size - used, "%s%u:%u:%llu",
-				 i ? " " : "", l->a[i].channel, l->a[i].id,
-				 l->a[i].lun);
-}
-
 static void add_addr(struct addr_list *l, unsigned int c, unsigned int i,
 		     unsigned long long lun)
 {
@@ -89,7 +63,7 @@ static int lsscsi_list(int host, char *buf, size_t size)
 		if (sscanf(line, "[%u:%u:%u:%llu]", &h, &c, &i, &lun) == 4 &&
 		    (int)h == host)
 			add_addr(&l, c, i, lun);
-	list_string(&l, buf, size);
+	addr_string(l.a, l.n, buf, size);
 	return rc;
 }
 
@@ -102,7 +76,7 @@ static void sysfs_list(int host, char *buf, size_t size)
 	n = host_devices(host, devs, MAX_DEVS);
 	for (i = 0; i < n; i++)
 		add_addr(&l, devs[i].channel, devs[i].id, devs[i].lun);
-	list_string(&l, buf, size);
+	addr_string(l.a, l.n, buf, size);
 }
 
 /*
@@ -131,7 +105,7 @@ static void firmware_list(const char *name, int ch, char *buf, size_t size)
 		for (lun = 0; lun < luns; lun++)
 			add_addr(&l, c, i, lun);
 	}
-	list_string(&l, buf, size);
+	addr_string(l.a, l.n, buf, size);
 }
 
 /* Is every address of want in have? */

@@ -117,8 +117,7 @@ static int expected_devices(const char *name, const struct req *r, char *buf,
 {
 	char path[256], *list, *line, *save;
 	struct scsi_addr devs[512];
-	int n = 0, i, j;
-	size_t used = 0;
+	int n = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), VSAS_CFS "/%s/devices", name);
@@ -151,24 +150,7 @@ static int expected_devices(const char *name, const struct req *r, char *buf,
 			}
 	}
 	free(list);
-	/* sort like host_device_string() */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0; j--) {
-			struct scsi_addr *a = &devs[j - 1], *b = &devs[j], t;
-
-			if (a->channel < b->channel ||
-			    (a->channel == b->channel && (a->id < b->id ||
-			     (a->id == b->id && a->lun <= b->lun))))
-				break;
-			t = *a;
-			*a = *b;
-			*b = t;
-		}
-	buf[0] = '\0';
-	for (i = 0; i < n && used < size; i++)
-		used += snprintf(buf + used, size - used, "%s%u:%u:%llu",
-				 i ? " " : "", devs[i].channel, devs[i].id,
-				 devs[i].lun);
+	addr_string(devs, n, buf, size);
 	return n;
 }
 

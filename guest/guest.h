@@ -98,6 +98,8 @@ int find_host(const char *proc_name);
 int find_hosts(const char *proc_name, int *hosts, int max);
 /* Devices of @host, sorted by (channel, id, lun); returns count. */
 int host_devices(int host, struct scsi_addr *out, int max);
+/* Sort @a by (channel, id, lun) and write it as "c:t:l c:t:l ...". */
+void addr_string(struct scsi_addr *a, int n, char *buf, size_t size);
 /* "c:t:l c:t:l ..." of @host's devices, for comparisons and messages. */
 void host_device_string(int host, char *buf, size_t size);
 /* Wait until host_device_string() equals @want (up to @ms); true if it did. */

@@ -237,18 +237,23 @@ int host_devices(int host, struct scsi_addr *out, int max)
 	return n;
 }
 
+void addr_string(struct scsi_addr *a, int n, char *buf, size_t size)
+{
+	size_t used = 0;
+	int i;
+
+	qsort(a, n, sizeof(*a), addr_cmp);
+	buf[0] = '\0';
+	for (i = 0; i < n && used < size; i++)
+		used += snprintf(buf + used, size - used, "%s%u:%u:%llu",
+				 i ? " " : "", a[i].channel, a[i].id, a[i].lun);
+}
+
 void host_device_string(int host, char *buf, size_t size)
 {
 	static struct scsi_addr devs[MAX_DEVS];
-	size_t used = 0;
-	int n, i;
 
-	buf[0] = '\0';
-	n = host_devices(host, devs, MAX_DEVS);
-	for (i = 0; i < n && used < size; i++)
-		used += snprintf(buf + used, size - used, "%s%u:%u:%llu",
-				 i ? " " : "", devs[i].channel, devs[i].id,
-				 devs[i].lun);
+	addr_string(devs, host_devices(host, devs, MAX_DEVS), buf, size);
 }
 
 bool wait_devices(int host, const char *want, unsigned int ms)
