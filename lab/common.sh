@@ -48,3 +48,27 @@ series_hash() {
 }
 
 build_dir() { echo "$CACHE/build/$1"; }
+
+# Pack folder ROOT into a gzipped initramfs OUT with the kernel tree's
+# gen_init_cpio GEN, adding the console and serial device nodes (which a
+# plain cpio of ROOT could only hold if made as root with mknod).
+pack_initramfs() {
+	local gen=$1 root=$2 out=$3 p
+	{
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		echo "nod /dev/ttyS0 0600 0 0 c 4 64"
+		echo "nod /dev/ttyS1 0600 0 0 c 4 65"
+		(cd "$root" && find . -mindepth 1 | LC_ALL=C sort) | while read -r p; do
+			p=${p#./}
+			if [ -L "$root/$p" ]; then
+				echo "slink /$p $(readlink "$root/$p") 0777 0 0"
+			elif [ -d "$root/$p" ]; then
+				echo "dir /$p 0755 0 0"
+			else
+				echo "file /$p $root/$p $(stat -c %a "$root/$p") 0 0"
+			fi
+		done
+	} >"$out.list"
+	"$gen" "$out.list" | gzip -1 >"$out.tmp"
+	mv "$out.tmp" "$out"
+}

@@ -165,24 +165,7 @@ mkdir -p "$root/lib/modules/$kver/extra"
 cp "$B/ext/vsas/vsas.ko" "$root/lib/modules/$kver/extra/"
 depmod -b "$root" "$kver"
 
-list=$B/initramfs.list
-{
-	echo "nod /dev/console 0600 0 0 c 5 1"
-	echo "nod /dev/ttyS0 0600 0 0 c 4 64"
-	echo "nod /dev/ttyS1 0600 0 0 c 4 65"
-	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort) | while read -r p; do
-		p=${p#./}
-		if [ -L "$root/$p" ]; then
-			echo "slink /$p $(readlink "$root/$p") 0777 0 0"
-		elif [ -d "$root/$p" ]; then
-			echo "dir /$p 0755 0 0"
-		else
-			echo "file /$p $root/$p $(stat -c %a "$root/$p") 0 0"
-		fi
-	done
-} >"$list"
-"$gen" "$list" | gzip -1 >"$B/initramfs.cpio.gz.tmp"
-mv "$B/initramfs.cpio.gz.tmp" "$B/initramfs.cpio.gz"
+pack_initramfs "$gen" "$root" "$B/initramfs.cpio.gz"
 
 # build-info: the first line is what vm.py puts into every report.
 cfg=$(sha256sum "$X/boot/config-$kver" | cut -c1-16)

@@ -42,23 +42,5 @@ mkdir -p "$root/lib/modules/$krel/extra"
 find "$B/ext" -name '*.ko' -exec cp {} "$root/lib/modules/$krel/extra/" \; 2>/dev/null || true
 depmod -b "$root" "$krel"
 
-# cpio list: device nodes need no root privileges this way.
-list=$B/initramfs.list
-{
-	echo "nod /dev/console 0600 0 0 c 5 1"
-	echo "nod /dev/ttyS0 0600 0 0 c 4 64"
-	echo "nod /dev/ttyS1 0600 0 0 c 4 65"
-	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort) | while read -r p; do
-		p=${p#./}
-		if [ -L "$root/$p" ]; then
-			echo "slink /$p $(readlink "$root/$p") 0777 0 0"
-		elif [ -d "$root/$p" ]; then
-			echo "dir /$p 0755 0 0"
-		else
-			echo "file /$p $root/$p $(stat -c %a "$root/$p") 0 0"
-		fi
-	done
-} >"$list"
-"$B/obj/usr/gen_init_cpio" "$list" | gzip -1 >"$B/initramfs.cpio.gz.tmp"
-mv "$B/initramfs.cpio.gz.tmp" "$B/initramfs.cpio.gz"
+pack_initramfs "$B/obj/usr/gen_init_cpio" "$root" "$B/initramfs.cpio.gz"
 log "initramfs $variant: $(du -h "$B/initramfs.cpio.gz" | cut -f1)"
