@@ -306,6 +306,9 @@ void vsas_scan_enter(struct vsas_host *vh);
 void vsas_scan_leave(struct vsas_host *vh);
 void vsas_scan_active(struct vsas_host *vh, bool on);
 void vsas_rphy_scan_mark(struct vsas_host *vh);
+/* scan_start/scan_finished of every personality's template: count, then call the personality */
+void vsas_hook_scan_start(struct Scsi_Host *shost);
+int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time);
 int vsas_fw_reset(struct vsas_host *vh);
 
 /* vsas_target.c */

@@ -869,36 +869,6 @@ static int vsas_ls_slave_alloc(struct scsi_device *sdev)
 #endif
 }
 
-static void vsas_ls_hook_scan_start(struct Scsi_Host *shost)
-{
-	struct vsas_host *vh = shost_to_vh(shost);
-
-	vsas_inc(vh, VSAS_C_SCAN_START);
-	vsas_scan_enter(vh);
-	vsas_scan_active(vh, true);
-	if (vsas_scan_mutex_held(vh))
-		vsas_inc(vh, VSAS_C_SCAN_UNDER_SCAN_MUTEX);
-	vh->pers->scan_start(vh);
-	vsas_scan_leave(vh);
-}
-
-static int vsas_ls_hook_scan_finished(struct Scsi_Host *shost,
-				      unsigned long time)
-{
-	struct vsas_host *vh = shost_to_vh(shost);
-	int ret;
-
-	vsas_inc(vh, VSAS_C_SCAN_FINISHED);
-	vsas_scan_enter(vh);
-	ret = vh->pers->scan_finished(vh, time);
-	vsas_scan_leave(vh);
-	if (ret) {
-		vsas_inc(vh, VSAS_C_SCAN_FINISHED_DONE);
-		vsas_scan_active(vh, false);
-	}
-	return ret;
-}
-
 static int vsas_ls_init_cmd_priv(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 {
 	struct vsas_cmd *vc = scsi_cmd_priv(scmd);
@@ -934,8 +904,8 @@ void vsas_libsas_fill_sht(struct scsi_host_template *sht,
 #else
 	sht->device_configure = sas_device_configure;
 #endif
-	sht->scan_start = vsas_ls_hook_scan_start;
-	sht->scan_finished = vsas_ls_hook_scan_finished;
+	sht->scan_start = vsas_hook_scan_start;
+	sht->scan_finished = vsas_hook_scan_finished;
 	sht->can_queue = 128;
 	sht->cmd_per_lun = 16;
 	sht->sg_tablesize = SG_ALL;

@@ -1115,7 +1115,7 @@ static int vsas_slave_alloc(struct scsi_device *sdev)
 	return 0;
 }
 
-static void vsas_hook_scan_start(struct Scsi_Host *shost)
+void vsas_hook_scan_start(struct Scsi_Host *shost)
 {
 	struct vsas_host *vh = shost_to_vh(shost);
 
@@ -1128,7 +1128,7 @@ static void vsas_hook_scan_start(struct Scsi_Host *shost)
 	vsas_scan_leave(vh);
 }
 
-static int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time)
+int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time)
 {
 	struct vsas_host *vh = shost_to_vh(shost);
 	int ret;
