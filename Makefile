@@ -8,7 +8,8 @@ VARIANT ?= stock
 CASES ?= lab_*
 TIMEOUT ?= 600
 SASSCAN_CACHE ?= $(HOME)/.cache/sasscan
-export SASSCAN_CACHE
+SASSCAN_WORK ?= $(SASSCAN_CACHE)
+export SASSCAN_CACHE SASSCAN_WORK
 PY := python3
 
 .PHONY: all demo check deps kernel guest vsas modules initramfs prepare vm clean
@@ -21,8 +22,8 @@ kernel: deps
 	@lab/kernel.sh $(VARIANT)
 
 guest: deps
-	@mkdir -p $(SASSCAN_CACHE)/guest
-	@$(MAKE) -s -C guest OUT=$(SASSCAN_CACHE)/guest $(SASSCAN_CACHE)/guest/init
+	@mkdir -p $(SASSCAN_WORK)/guest
+	@$(MAKE) -s -C guest OUT=$(SASSCAN_WORK)/guest $(SASSCAN_WORK)/guest/init
 
 # vsas and the lab's self-test module, built against $(VARIANT)'s kernel
 vsas modules: kernel

@@ -7,6 +7,10 @@ set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_DIR=$(cd "$LAB_DIR/.." && pwd)
 CACHE=${SASSCAN_CACHE:-$HOME/.cache/sasscan}
+# What depends on this checkout (the guest runner, out-of-tree modules,
+# initramfs images) goes under WORK; kernel trees stay shared under CACHE.
+# Two checkouts that boot at the same time set different SASSCAN_WORK.
+WORK=${SASSCAN_WORK:-$CACHE}
 SRC_PKG=linux-source-6.12
 SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -48,6 +52,7 @@ series_hash() {
 }
 
 build_dir() { echo "$CACHE/build/$1"; }
+work_dir() { echo "$WORK/build/$1"; }
 
 # Pack folder ROOT into a gzipped initramfs OUT with the kernel tree's
 # gen_init_cpio GEN, adding the console and serial device nodes (which a

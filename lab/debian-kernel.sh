@@ -39,6 +39,7 @@ pver=$(apt-cache show --no-all-versions "$img" | awk '/^Version:/ {print $2; exi
 [ -n "$pver" ] || die "debian-kernel: $img not in the archive"
 variant=debian-$kver
 B=$(build_dir "$variant")
+W=$(work_dir "$variant")
 
 # 1. The image package, downloaded (not installed) and extracted.
 deb=$D/debs/${img}_${pver//:/%3a}_amd64.deb
@@ -67,12 +68,12 @@ hver=$(dpkg-query -W -f '${Version}' "$hdr")
 [ "$hver" = "$pver" ] || die "debian-kernel: $hdr is $hver, image is $pver"
 
 # 3. vsas against the headers (a copy: Kbuild writes objects next to sources).
-mkdir -p "$B/ext/vsas"
+mkdir -p "$W/ext/vsas"
 rsync -rlp --checksum --delete --exclude='*.o' --exclude='*.ko' \
 	--exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
-	--exclude=modules.order "${SASSCAN_VSAS_SRC:-$TOP_DIR/vsas}/" "$B/ext/vsas/"
-make -s -C "/usr/src/linux-headers-$kver" M="$B/ext/vsas" modules >&2
-[ -f "$B/ext/vsas/vsas.ko" ] || die "debian-kernel: vsas did not build"
+	--exclude=modules.order "${SASSCAN_VSAS_SRC:-$TOP_DIR/vsas}/" "$W/ext/vsas/"
+make -s -C "/usr/src/linux-headers-$kver" M="$W/ext/vsas" modules >&2
+[ -f "$W/ext/vsas/vsas.ko" ] || die "debian-kernel: vsas did not build"
 
 # 4. Kernel and the cpio tool at the places vm.py looks.
 mkdir -p "$B/obj/arch/x86/boot" "$B/obj/usr"
@@ -86,9 +87,9 @@ fi
 echo "$kver" >"$B/obj/kernel.release"
 
 # 5. Initramfs.
-init=${SASSCAN_GUEST_INIT:-$CACHE/guest/init}
+init=${SASSCAN_GUEST_INIT:-$WORK/guest/init}
 [ -x "$init" ] || die "guest runner $init not built (make guest)"
-root=$B/initramfs.root
+root=$W/initramfs.root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
 cp "$init" "$root/sasscan-init"
@@ -134,7 +135,7 @@ done
 # modules.dep, decompressed (busybox modprobe does not read .ko.xz).
 M=$X/lib/modules/$kver
 want="configfs scsi_mod sd_mod sg scsi_transport_sas libsas scsi_debug"
-want="$want $(modinfo -F depends "$B/ext/vsas/vsas.ko" | tr ',' ' ')"
+want="$want $(modinfo -F depends "$W/ext/vsas/vsas.ko" | tr ',' ' ')"
 declare -A seen=()
 queue=()
 for m in $want; do
@@ -162,10 +163,10 @@ for rel in "${!seen[@]}"; do
 done
 cp "$M/modules.builtin" "$M/modules.builtin.modinfo" "$M/modules.order" "$root/lib/modules/$kver/"
 mkdir -p "$root/lib/modules/$kver/extra"
-cp "$B/ext/vsas/vsas.ko" "$root/lib/modules/$kver/extra/"
+cp "$W/ext/vsas/vsas.ko" "$root/lib/modules/$kver/extra/"
 depmod -b "$root" "$kver"
 
-pack_initramfs "$gen" "$root" "$B/initramfs.cpio.gz"
+pack_initramfs "$gen" "$root" "$W/initramfs.cpio.gz"
 
 # build-info: the first line is what vm.py puts into every report.
 cfg=$(sha256sum "$X/boot/config-$kver" | cut -c1-16)
@@ -176,5 +177,5 @@ cfg=$(sha256sum "$X/boot/config-$kver" | cut -c1-16)
 	echo "modules=${!seen[*]} extra/vsas.ko"
 	echo "built=$(date -u +%FT%TZ)"
 } >"$B/build-info"
-log "variant $variant: $img $pver, initramfs $(du -h "$B/initramfs.cpio.gz" | cut -f1), ${#seen[@]} package modules"
+log "variant $variant: $img $pver, initramfs $(du -h "$W/initramfs.cpio.gz" | cut -f1), ${#seen[@]} package modules"
 echo "$variant"

@@ -5,16 +5,17 @@
 #   /usr/bin/...   lsscsi, sg3_utils and bash with their shared libraries
 #   /lib/modules   the variant's modules plus vsas and the self-test module
 #
-#   lab/initramfs.sh VARIANT  ->  $CACHE/build/VARIANT/initramfs.cpio.gz
+#   lab/initramfs.sh VARIANT  ->  $WORK/build/VARIANT/initramfs.cpio.gz
 . "$(dirname "$0")/common.sh"
 
 variant=${1:?usage: lab/initramfs.sh VARIANT}
 B=$(build_dir "$variant")
+W=$(work_dir "$variant")
 krel=$(cat "$B/obj/include/config/kernel.release")
-init=$CACHE/guest/init
+init=$WORK/guest/init
 [ -x "$init" ] || die "guest runner not built (make guest)"
 
-root=$B/initramfs.root
+root=$W/initramfs.root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
 cp "$init" "$root/init"
@@ -39,8 +40,8 @@ done
 cp -a "$B/modinst/lib/modules/$krel" "$root/lib/modules/"
 rm -f "$root/lib/modules/$krel/build" "$root/lib/modules/$krel/source"
 mkdir -p "$root/lib/modules/$krel/extra"
-find "$B/ext" -name '*.ko' -exec cp {} "$root/lib/modules/$krel/extra/" \; 2>/dev/null || true
+find "$W/ext" -name '*.ko' -exec cp {} "$root/lib/modules/$krel/extra/" \; 2>/dev/null || true
 depmod -b "$root" "$krel"
 
-pack_initramfs "$B/obj/usr/gen_init_cpio" "$root" "$B/initramfs.cpio.gz"
-log "initramfs $variant: $(du -h "$B/initramfs.cpio.gz" | cut -f1)"
+pack_initramfs "$B/obj/usr/gen_init_cpio" "$root" "$W/initramfs.cpio.gz"
+log "initramfs $variant: $(du -h "$W/initramfs.cpio.gz" | cut -f1)"

@@ -11,13 +11,14 @@ variant=${1:?usage: lab/modules.sh VARIANT}
 shift
 B=$(build_dir "$variant")
 [ -f "$B/obj/Module.symvers" ] || die "kernel $variant not built (make kernel VARIANT=$variant)"
+W=$(work_dir "$variant")
 export CCACHE_DIR=$CACHE/ccache
-mkdir -p "$B/ext"
+mkdir -p "$W/ext"
 for m in "$TOP_DIR/vsas" "$LAB_DIR/selftest"; do
 	[ -f "$m/Kbuild" ] || continue
 	name=$(basename "$m")
 	rsync -rlp --checksum --delete --exclude='*.o' --exclude='*.ko' \
 		--exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
-		--exclude=modules.order "$m/" "$B/ext/$name/"
-	make -s -C "$B/obj" M="$B/ext/$name" CC="ccache gcc" "$@" modules
+		--exclude=modules.order "$m/" "$W/ext/$name/"
+	make -s -C "$B/obj" M="$W/ext/$name" CC="ccache gcc" "$@" modules
 done

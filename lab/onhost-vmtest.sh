@@ -17,7 +17,8 @@ kver=${deb#debian-}
 D=$(build_dir "$deb")
 variant=onhost-$kver
 B=$(build_dir "$variant")
-mkdir -p "$B/overlay"
+W=$(work_dir "$variant")
+mkdir -p "$B/overlay" "$W"
 ln -sfn "$D/obj" "$B/obj"
 
 G=$TOP_DIR/guest
@@ -63,9 +64,9 @@ list=$B/overlay.list
 	echo "file /sasscan-onhost $B/overlay/sasscan-onhost 0755 0 0"
 } >"$list"
 {
-	gzip -dc "$D/initramfs.cpio.gz"
+	gzip -dc "$(work_dir "$deb")/initramfs.cpio.gz"
 	"$D/obj/usr/gen_init_cpio" "$list"
-} | gzip -1 >"$B/initramfs.cpio.gz"
+} | gzip -1 >"$W/initramfs.cpio.gz"
 sed "1s/variant=$deb/variant=$variant/" "$D/build-info" >"$B/build-info"
 
 python3 "$LAB_DIR/vm.py" --variant "$variant" --cases "$cases" --name "$variant" \

@@ -23,6 +23,8 @@ import time
 LAB = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(LAB)
 CACHE = os.environ.get("SASSCAN_CACHE", os.path.expanduser("~/.cache/sasscan"))
+# per-checkout outputs (initramfs images); see lab/common.sh
+WORK = os.environ.get("SASSCAN_WORK", CACHE)
 
 # Kernel log lines that make the case they appear in fail.
 SPLATS = [
@@ -230,7 +232,7 @@ def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
     files: {guest path: text} added to the initramfs for this boot."""
     bdir = os.path.join(CACHE, "build", variant)
     kernel = os.path.join(bdir, "obj", "arch", "x86", "boot", "bzImage")
-    initrd = os.path.join(bdir, "initramfs.cpio.gz")
+    initrd = os.path.join(WORK, "build", variant, "initramfs.cpio.gz")
     for p in (kernel, initrd):
         if not os.path.exists(p):
             sys.exit("vm: %s missing (make kernel initramfs VARIANT=%s)" % (p, variant))
