@@ -40,8 +40,10 @@ vm: prepare
 demo: deps
 	@$(PY) lab/check.py --demo
 
+# make check KERNEL=<bzImage> KBUILD=<build or headers tree> MODULES=<modules dir>
+# runs vsas and the matrix on that kernel instead (lab/external-kernel.sh).
 check: deps
-	@$(PY) lab/check.py
+	@$(PY) lab/check.py $(if $(KERNEL)$(KBUILD)$(MODULES),--kernel '$(KERNEL)' --kbuild '$(KBUILD)' --modules '$(MODULES)')
 
 # Issue 9: DKMS, Debian's prebuilt kernel, the on-host runner's QEMU test
 .PHONY: dkms-check debian-kernel demo-debian onhost-vmtest
@@ -49,8 +51,8 @@ dkms-check: deps
 	@lab/dkms-check.sh
 debian-kernel: guest
 	@lab/debian-kernel.sh
-demo-debian: guest
-	@v=$$(lab/debian-kernel.sh) && $(PY) lab/matrix.py --variants $$v --profile reduced --out results/debian
+demo-debian: deps
+	@$(PY) lab/check.py --debian --profile $(or $(PROFILE),full)
 onhost-vmtest: debian-kernel
 	@lab/onhost-vmtest.sh
 

@@ -3,8 +3,9 @@
  * The scenario matrix, guest side. The host (lab/matrix.py) writes the cells
  * to run into /etc/sasscan/matrix.txt, one per line:
  *
- *   cell=ID pers=NAME kind=scan|delete|hotadd|writers|ioload req=C_T_L
+ *   cell=ID pers=NAME kind=scan|delete|hotadd|writers|ioload|client req=C_T_L
  *       [topo=A,B,...] [set=attr=v;attr=v] [ch=C] [add=k=v,k=v]
+ *       [opts=O_O] [prep=none|delete_all|delete_target|silent_remove] [full=1]
  *
  * For every cell the case creates a fresh vsas host, prepares it (deletes
  * devices, hot-adds one, starts I/O), resets the counters, writes the request
@@ -19,6 +20,16 @@
  * enough for the hung-task detector to report it, prints the record and ends
  * the boot (the stuck scan cannot be stopped); the host boots again for the
  * remaining cells.
+ *
+ * kind=client cells run what administrators run instead of the write:
+ * sg3_utils' rescan-scsi-bus.sh --hosts=<this host> with options @opts ('_'
+ * for spaces, "%d" for the id of the target @prep removed), after @prep:
+ * delete every device, delete the devices of one target on channel @ch, or
+ * make the firmware lose that target silently. The record adds what lsscsi
+ * lists. Every device present before must stay (silent_remove: every device
+ * the firmware still has) and nothing the firmware lacks may appear; a
+ * request for everything (full=1) must also find every firmware device.
+ * What a narrower option finds beyond that is recorded, not judged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +53,9 @@
 
 struct cell {
 	char id[64], pers[32], kind[16], req[64], topo[256], set[256], add[128];
+	char opts[128], prep[24];
 	int ch;
+	bool full;
 };
 
 struct req {
@@ -419,6 +432,142 @@ static bool slow_but_bounded(const struct cell *c, const char *name, int host,
 	return left <= 300 && wait_writer(w, (unsigned int)(left + 60) * 1000);
 }
 
+/* The host's devices as lsscsi lists them ("[h:c:t:l]  disk ..." lines). */
+static int lsscsi_string(int host, char *buf, size_t size)
+{
+	static char out[65536];
+	static struct scsi_addr devs[512];
+	unsigned int h, c, i;
+	unsigned long long lun;
+	char *line, *save;
+	int rc, n = 0;
+
+	rc = run_capture(out, sizeof(out), "lsscsi %d:*:*:* 2>&1", host);
+	for (line = strtok_r(out, "\n", &save); line && n < 512;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "[%u:%u:%u:%llu]", &h, &c, &i, &lun) == 4 &&
+		    (int)h == host) {
+			devs[n].channel = c;
+			devs[n].id = i;
+			devs[n].lun = lun;
+			n++;
+		}
+	addr_string(devs, n, buf, size);
+	return rc;
+}
+
+/* The id of the last LUN-0 device on channel @ch, or -1. */
+static int last_target(int host, int ch)
+{
+	struct scsi_addr devs[256];
+	int n, i;
+
+	n = host_devices(host, devs, 256);
+	for (i = n - 1; i >= 0; i--)
+		if ((int)devs[i].channel == ch && devs[i].lun == 0)
+			return (int)devs[i].id;
+	return -1;
+}
+
+/* Delete every scsi_device of target (@ch, @id); 0 if all deletes worked. */
+static int delete_target(int host, int ch, int id)
+{
+	struct scsi_addr devs[256];
+	char path[256];
+	int n, i, rc = -ENOENT;
+
+	n = host_devices(host, devs, 256);
+	for (i = 0; i < n; i++) {
+		if ((int)devs[i].channel != ch || (int)devs[i].id != id)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/class/scsi_device/%d:%u:%u:%llu/device/delete",
+			 host, devs[i].channel, devs[i].id, devs[i].lun);
+		rc = write_str(path, "1");
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * Prepare a client cell (see the top of the file); returns the prep's rc and
+ * describes it in @what. @id gets the target that was removed (or -1).
+ */
+static int client_prep(const struct cell *c, const char *name, int host, int *id,
+		       char *what, size_t size)
+{
+	char cmd[96];
+
+	*id = -1;
+	snprintf(what, size, "%s", c->prep);
+	if (!strcmp(c->prep, "delete_all")) {
+		delete_all_devices(host);
+		return wait_devices(host, "", 5000) ? 0 : -EBUSY;
+	}
+	if (!strcmp(c->prep, "none"))
+		return 0;
+	*id = last_target(host, c->ch);
+	if (*id < 0)
+		return -ENOENT;
+	snprintf(what, size, "%s ch%d id%d", c->prep, c->ch, *id);
+	if (!strcmp(c->prep, "delete_target"))
+		return delete_target(host, c->ch, *id);
+	snprintf(cmd, sizeof(cmd), "remove ch=%d id=%d mode=silent", c->ch, *id);
+	return vsas_devcmd(name, cmd);
+}
+
+/* A kind=client cell on host @host (created, settled); prints its record. */
+static void run_client_cell(struct cell *c, const char *name, int host)
+{
+	static char out[16384];
+	char fw[8192], before[8192], must[8192], have[8192], ls[8192];
+	char what[96], opts[160], *pct;
+	struct req all = { .wild_ch = true, .wild_id = true, .wild_lun = true };
+	long long t0, elapsed;
+	int id, prep_rc, rc, nfw;
+
+	prep_rc = client_prep(c, name, host, &id, what, sizeof(what));
+	vsas_devcmd(name, "flush");
+	underscores_to_spaces(c->opts);
+	pct = strstr(c->opts, "%d");
+	if (pct)
+		snprintf(opts, sizeof(opts), "%.*s%d%s", (int)(pct - c->opts), c->opts, id, pct + 2);
+	else
+		snprintf(opts, sizeof(opts), "%s", c->opts);
+	host_device_string(host, before, sizeof(before));
+	nfw = expected_devices(name, &all, fw, sizeof(fw));
+	/* what must be there afterwards */
+	snprintf(must, sizeof(must), "%s",
+		 c->full || !strcmp(c->prep, "silent_remove") ? fw : before);
+	vsas_reset_counters(host);
+	t0 = now_ms();
+	rc = run_capture(out, sizeof(out), "rescan-scsi-bus.sh --hosts=%d %s 2>&1", host, opts);
+	elapsed = now_ms() - t0;
+	/* the script's adds and removals end on the host's event queue */
+	vsas_devcmd(name, "flush");
+	sleep_ms(300);
+	host_device_string(host, have, sizeof(have));
+	lsscsi_string(host, ls, sizeof(ls));
+	if (rc)
+		diag("rescan-scsi-bus.sh --hosts=%d %s: rc %d, said:\n%.2000s", host, opts, rc, out);
+	emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"client\", "
+	     "\"request\": \"rescan-scsi-bus.sh %s\", \"prep\": \"%s\", \"prep_rc\": %d, "
+	     "\"unbounded\": false, \"write_rc\": %d, \"elapsed_ms\": %lld, "
+	     "\"expected_devices\": %d, \"found_devices\": %d, \"extra_devices\": %d, "
+	     "\"firmware_devices\": %d, \"firmware_found\": %d, \"full\": %d, "
+	     "\"lsscsi_agrees\": %d, \"expected\": \"%.300s\", \"before\": \"%.300s\", "
+	     "\"after\": \"%.300s\", \"lsscsi\": \"%.300s\", \"absent_probes\": %lld, "
+	     "\"rphyless_target_allocs\": %lld, \"phy_resets\": %lld, \"io_errors\": %lld, "
+	     "\"concurrent_scan_start_max\": %lld, \"cmds\": %lld}",
+	     c->id, c->pers, opts, what, prep_rc, rc, elapsed,
+	     count_in(must, "", false), count_in(must, have, true), count_in(have, fw, false),
+	     nfw, count_in(fw, have, true), c->full, !strcmp(have, ls), must, before, have, ls,
+	     CTR("absent_probes"),
+	     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
+	     CTR("resets"), CTR("io_failed_by_reset"), SCANS_AT_ONCE(), CTR("cmds"));
+}
+
 /* Run one cell; returns false if the boot must end (unbounded scan). */
 static bool run_cell(struct cell *c, int idx)
 {
@@ -441,6 +590,10 @@ static bool run_cell(struct cell *c, int idx)
 	apply_settings(name, c->set);
 	vsas_devcmd(name, "flush");
 	sleep_ms(200);
+	if (!strcmp(c->kind, "client")) {
+		run_client_cell(c, name, host);
+		goto done;
+	}
 	resolve_req(name, c->req, sizeof(c->req));
 	parse_req(c->req, &r);
 
@@ -546,6 +699,7 @@ static bool run_cell(struct cell *c, int idx)
 		     SCANS_AT_ONCE(), CTR("scan_start"),
 		     CTR("port_enables"), CTR("scan_stuck"), CTR("cmds"));
 	}
+done:
 	kmsg("cell end %s\n", c->id);
 	if (vsas_destroy(name))
 		diag("cell %s: host %s could not be removed", c->id, name);
@@ -579,6 +733,10 @@ GUEST_CASE_T(matrix, "run the scenario matrix cells listed in " MATRIX_FILE, 0)
 		field(line, "topo", c.topo, sizeof(c.topo));
 		field(line, "set", c.set, sizeof(c.set));
 		field(line, "add", c.add, sizeof(c.add));
+		field(line, "opts", c.opts, sizeof(c.opts));
+		field(line, "prep", c.prep, sizeof(c.prep));
+		field(line, "full", chs, sizeof(chs));
+		c.full = chs[0] == '1';
 		field(line, "ch", chs, sizeof(chs));
 		c.ch = chs[0] ? atoi(chs) : -1;
 		if (!run_cell(&c, idx++)) {

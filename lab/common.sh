@@ -77,3 +77,29 @@ pack_initramfs() {
 	"$gen" "$out.list" | gzip -1 >"$out.tmp"
 	mv "$out.tmp" "$out"
 }
+
+# The real clients and their needs into initramfs folder ROOT: lsscsi,
+# sg3_utils (with rescan-scsi-bus.sh) and bash with their shared libraries,
+# plus what rescan-scsi-bus.sh needs beyond busybox: /bin/bash (its
+# interpreter line), GNU find (it lists targets with -printf, which busybox
+# lacks; at /bin/find the runner's `busybox --install -s` leaves it alone)
+# and pr (it formats INQUIRY data with it).
+install_tools() {
+	local root=$1 t p
+	local tools="/usr/bin/lsscsi /bin/bash /usr/bin/pr"
+	for t in sg_inq sg_luns sg_readcap sg_turs sg_rdac sg_vpd rescan-scsi-bus.sh; do
+		p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
+	done
+	for t in $tools "$(command -v find)"; do
+		case $t in
+		*/find) install -D "$t" "$root/bin/find" ;;
+		*) install -D "$t" "$root/usr/bin/$(basename "$t")" ;;
+		esac
+		if [ "$(head -c4 "$t" | tail -c3)" = ELF ]; then
+			ldd "$t" 2>/dev/null | grep -o '/[^ ]*' | while read -r p; do
+				install -D "$p" "$root$p"
+			done
+		fi
+	done
+	ln -sf /usr/bin/bash "$root/bin/bash"
+}

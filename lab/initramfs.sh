@@ -2,7 +2,7 @@
 # Assemble the guest initramfs for one kernel variant:
 #   /init          the guest runner (guest/, static)
 #   /bin/busybox   Debian's busybox-static, applets installed at boot
-#   /usr/bin/...   lsscsi, sg3_utils and bash with their shared libraries
+#   /usr/bin/...   lsscsi, sg3_utils, rescan-scsi-bus.sh and what it needs (install_tools)
 #   /lib/modules   the variant's modules plus vsas and the self-test module
 #
 #   lab/initramfs.sh VARIANT  ->  $WORK/build/VARIANT/initramfs.cpio.gz
@@ -22,19 +22,7 @@ cp "$init" "$root/init"
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
-# Dynamically linked tools and everything they load.
-tools="/usr/bin/lsscsi /bin/bash"
-for t in sg_inq sg_luns sg_readcap sg_turs sg_rdac sg_vpd rescan-scsi-bus.sh; do
-	p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
-done
-for t in $tools; do
-	install -D "$t" "$root/usr/bin/$(basename "$t")"
-	if [ "$(head -c4 "$t" | tail -c3)" = ELF ]; then
-		ldd "$t" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
-			install -D "$lib" "$root$lib"
-		done
-	fi
-done
+install_tools "$root"
 
 # Modules: the kernel's, then ours under extra/.
 cp -a "$B/modinst/lib/modules/$krel" "$root/lib/modules/"
