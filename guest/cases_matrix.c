@@ -558,12 +558,12 @@ static void run_client_cell(struct cell *c, const char *name, int host)
 	     "\"firmware_devices\": %d, \"firmware_found\": %d, \"full\": %d, "
 	     "\"lsscsi_agrees\": %d, \"expected\": \"%.300s\", \"before\": \"%.300s\", "
 	     "\"after\": \"%.300s\", \"lsscsi\": \"%.300s\", \"absent_probes\": %lld, "
-	     "\"rphyless_target_allocs\": %lld, \"phy_resets\": %lld, \"io_errors\": %lld, "
+	     "\"absent_lun_probes\": %lld, \"rphyless_target_allocs\": %lld, \"phy_resets\": %lld, \"io_errors\": %lld, "
 	     "\"concurrent_scan_start_max\": %lld, \"cmds\": %lld}",
 	     c->id, c->pers, opts, what, prep_rc, rc, elapsed,
 	     count_in(must, "", false), count_in(must, have, true), count_in(have, fw, false),
 	     nfw, count_in(fw, have, true), c->full, !strcmp(have, ls), must, before, have, ls,
-	     CTR("absent_probes"),
+	     CTR("absent_probes"), CTR("absent_lun_probes"),
 	     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
 	     CTR("resets"), CTR("io_failed_by_reset"), SCANS_AT_ONCE(), CTR("cmds"));
 }

@@ -66,6 +66,39 @@ KNOWN_FAILURES = [
 ]
 
 
+def detects(table, expected, prefix, variant=None):
+    """One test per expected failure: its cell exists and shows it.
+    variant: look in this variant's cells instead of the entry's own."""
+    for v, row, req, what, pred in expected:
+        want = (variant or v, row, req)
+        t = next((t for t in table if (t["variant"], t["personality"], t["request"]) == want),
+                 None)
+        name = "%s%s/%s/%s" % (prefix, want[0], row, req.replace(" ", "_"))
+        yield (name, bool(t) and bool(pred(t)),
+               "%s: not detected (%s)" % (what, t and t["why"] or "cell missing"))
+
+
+def debian_kernel(outdir):
+    """Debian's prebuilt kernel as shipped (lab/debian-kernel.sh): the reduced
+    matrix runs on it, its report names the package, and it shows the lab
+    stock kernel's known failures (both are Debian's 6.12 source, unpatched)."""
+    out = subprocess.run([os.path.join(vm.LAB, "debian-kernel.sh")], cwd=vm.TOP,
+                         stdout=subprocess.PIPE, text=True)
+    variant = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    if out.returncode != 0 or not variant:
+        yield ("debian/prepare", False, "debian-kernel.sh exit %d" % out.returncode)
+        return
+    table = matrix.run([variant], "reduced", os.path.join(outdir, "debian"))
+    broken = [t["personality"] + " " + t["request"] for t in table if t["record"].get("error")]
+    yield ("debian/matrix_runs", bool(table) and not broken,
+           "%d cells, no record for: %s" % (len(table), ", ".join(broken)))
+    src = "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
+    yield ("debian/report_names_package", re.match(r"linux-image-6\.12\S+ \S+$", src) is not None,
+           "report names '%s'" % src)
+    stock = [k for k in KNOWN_FAILURES if k[0] == "stock"]
+    yield from detects(table, stock, "debian/detects/", variant)
+
+
 def prepare(variant):
     """make prepare VARIANT=v; returns True on success."""
     t = time.monotonic()
@@ -237,12 +270,10 @@ def main():
             if t["variant"] == "fixed":
                 add("matrix/fixed/%s/%s" % (t["personality"], t["request"].replace(" ", "_")),
                     t["verdict"] == "PASS", t["why"])
-        for v, row, req, what, pred in KNOWN_FAILURES:
-            t = next((t for t in table if (t["variant"], t["personality"], t["request"]) ==
-                      (v, row, req)), None)
-            ok = bool(t) and bool(pred(t))
-            add("matrix/detects/%s/%s/%s" % (v, row, req.replace(" ", "_")), ok,
-                "%s: not detected (%s)" % (what, t and t["why"] or "cell missing"))
+        for name, ok, why in detects(table, KNOWN_FAILURES, "matrix/detects/"):
+            add(name, ok, why)
+        for name, ok, why in debian_kernel(outdir):
+            add(name, ok, why)
 
     return finish(lines, outdir, start, summary)
 

@@ -47,7 +47,7 @@ struct sas_phy;
 enum vsas_counter {
 	VSAS_C_CMDS,			/* every command queued */
 	VSAS_C_ABSENT_CMDS,		/* commands to a (c,i,l) with no device */
-	VSAS_C_ABSENT_PROBES,		/* sdev/target allocs for absent (c,i,l) */
+	VSAS_C_ABSENT_PROBES,		/* sdev/target allocs for unknown targets */
 	VSAS_C_TARGET_ALLOCS,
 	VSAS_C_TARGET_ALLOCS_NONRPHY,	/* parent is not an rphy */
 	VSAS_C_TARGET_ALLOC_ENXIO,
@@ -88,6 +88,7 @@ enum vsas_counter {
 	VSAS_C_TMF,			/* libsas TMFs (abort, LU reset, ...) */
 	VSAS_C_PHY_EVENTS,		/* libsas PHY/port events notified */
 	VSAS_C_USER_SCAN_REPORTS,	/* ->user_scan_targets() calls (fix series) */
+	VSAS_C_ABSENT_LUN_PROBES,	/* sdev allocs for a LU a known target lacks */
 	VSAS_C_NR
 };
 

@@ -57,6 +57,7 @@ const char * const vsas_counter_names[VSAS_C_NR] = {
 	[VSAS_C_CMDS] = "cmds",
 	[VSAS_C_ABSENT_CMDS] = "absent_cmds",
 	[VSAS_C_ABSENT_PROBES] = "absent_probes",
+	[VSAS_C_ABSENT_LUN_PROBES] = "absent_lun_probes",
 	[VSAS_C_TARGET_ALLOCS] = "target_allocs",
 	[VSAS_C_TARGET_ALLOCS_NONRPHY] = "target_allocs_nonrphy",
 	[VSAS_C_TARGET_ALLOC_ENXIO] = "target_alloc_enxio",
@@ -1089,17 +1090,22 @@ int vsas_target_alloc(struct scsi_target *starget)
 	return ret;
 }
 
-/* Counts the sdev allocation; false if (c,i,l) does not exist. */
+/*
+ * Counts the sdev allocation; false if (c,i,l) does not exist. A LU that a
+ * target the driver knows lacks (an explicit "c t l" request, a sequential
+ * LUN scan) is counted apart from a probe of a target nobody knows.
+ */
 bool vsas_sdev_account(struct vsas_host *vh, struct scsi_device *sdev)
 {
 	struct vsas_dev *dev = vsas_dev_lookup(vh, scsi_target(sdev));
-	bool present = dev && vsas_dev_usable(dev) && sdev->lun < dev->nluns;
+	bool known = dev && READ_ONCE(dev->known);
+	bool present = known && vsas_dev_usable(dev) && sdev->lun < dev->nluns;
 
 	vsas_inc(vh, VSAS_C_SLAVE_ALLOCS);
 	if (dev)
 		vsas_dev_put(dev);
 	if (!present)
-		vsas_inc(vh, VSAS_C_ABSENT_PROBES);
+		vsas_inc(vh, known ? VSAS_C_ABSENT_LUN_PROBES : VSAS_C_ABSENT_PROBES);
 	return present;
 }
 
