@@ -57,4 +57,33 @@ int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
 int vsas_eh_case(const char *name, const char *pers, const char *topology,
 		 const char *want, unsigned int ch, unsigned int id);
 
+/* ---- cells (lab/matrix.py, lab/reliability.py) ---- */
+
+/* Value of " key=value" in a cell line into @out ("" if absent). */
+void cell_field(const char *line, const char *key, char *out, size_t size);
+/* A scan request "C T L" (numbers or "-"). */
+struct req {
+	unsigned int ch, id;
+	unsigned long long lun;
+	bool wild_ch, wild_id, wild_lun;
+};
+void req_parse(const char *s, struct req *r);
+bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
+		 unsigned long long lun);
+/*
+ * The (c:t:l) set the emulated firmware of host @name has (all LUNs of every
+ * device not silently removed), selected by @r, as "c:t:l ..."; the count.
+ */
+int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t size);
+/*
+ * A cell's request as lab/matrix.py wrote it into a scan string, in place: '_'
+ * for spaces, "over" for "<max_channel + 1> - -", "@id" for the target id of
+ * a channel-0 device of host @name (the transport assigns those).
+ */
+void vsas_resolve_req(const char *name, char *req, size_t size);
+/* Apply "attr=v;attr=v" (modified in place) to host @name. */
+void vsas_apply_settings(const char *name, char *set);
+/* Delete the first scsi_device on channel @ch (any if @ch < 0); 0 if one was. */
+int delete_one_device(int host, int ch);
+
 #endif

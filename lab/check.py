@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm  # noqa: E402
 
 import matrix  # noqa: E402
+import reliability  # noqa: E402
 
 # name, variant, case selection, per-boot limit (s), hung-task timeout (s)
 SUITES = [
@@ -179,6 +180,11 @@ def main():
             ok = bool(t) and bool(pred(t))
             add("matrix/detects/%s/%s/%s" % (v, row, req.replace(" ", "_")), ok,
                 "%s: not detected (%s)" % (what, t and t["why"] or "cell missing"))
+
+    # The reliability suite's reduced profile (docs/reliability.md).
+    if not a.demo:
+        for tname, ok, why in reliability.check_tests(os.path.join(vm.TOP, "results")):
+            add(tname, ok, why)
 
     print("TAP version 13")
     print("1..%d" % len(lines))

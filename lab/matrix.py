@@ -151,28 +151,30 @@ def key_figure(rec):
                                        rec.get("write_rc", 0), rec.get("elapsed_ms", 0))
 
 
-def run_variant(variant, todo, outdir, hung_task_secs=10):
-    """Boot until every cell has a record; returns {cell id: record}."""
+def run_variant(variant, todo, outdir, hung_task_secs=10, tag="MATRIX", case="matrix",
+                path="/etc/sasscan/matrix.txt"):
+    """Boot until every cell has a record; returns {cell id: record}.
+    The guest case @case reads the cells from @path and prints one
+    "@tag {json}" line per cell; a cell's "budget" (s, default 30) sizes the
+    boot's time limit. Also used by lab/reliability.py."""
     records = {}
     boots = 0
     while todo and boots < len(todo) + 2:
         boots += 1
-        name = "matrix-%s-%d" % (variant, boots)
+        name = "%s-%s-%d" % (case, variant, boots)
         text = "".join(c["line"] + "\n" for c in todo)
-        res = vm.boot(variant, "matrix", name, timeout=300 + 30 * len(todo),
-                      hung_task_secs=hung_task_secs, results_dir=outdir,
-                      files={"/etc/sasscan/matrix.txt": text})
+        res = vm.boot(variant, case, name,
+                      timeout=300 + sum(c.get("budget", 30) for c in todo),
+                      hung_task_secs=hung_task_secs, results_dir=outdir, files={path: text})
         print(vm.header(res), flush=True)
-        got = 0
         for d in res.get("diag", []):
-            if not d.startswith("MATRIX {"):
+            if not d.startswith(tag + " {"):
                 continue
-            rec = json.loads(d[len("MATRIX "):])
+            rec = json.loads(d[len(tag) + 1:])
             cid = rec["cell"]
             rec["splats"] = res["cell_splats"].get(cid, [])
             rec["boot"] = name
             records[cid] = rec
-            got += 1
         before = len(todo)
         todo = [c for c in todo if c["id"] not in records]
         if len(todo) == before:
