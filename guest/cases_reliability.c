@@ -45,6 +45,8 @@
 #define MAX_K 16
 #define MAX_REQS 16
 #define MAX_LOADS 16
+/* between blocks of the I/O load: continuous, but TCG still runs the scans */
+#define IO_PACE_MS 2
 
 struct rcell {
 	char id[80], pers[32], kind[16], topo[256], set[256], reqs[256];
@@ -390,7 +392,7 @@ static void progress(const struct rcell *c, const struct figures *f)
 		return;
 	last = now_ms();
 	diag("%s: round %lld of %d, %lld writes, slowest %lld ms", c->id, f->rounds,
-	     c->rounds, f->ops, f->max_write_ms);
+	     c->rounds ? c->rounds : 1, f->ops, f->max_write_ms);
 }
 
 /* Patience for one round: K writes that are serialised on the host. */
@@ -510,7 +512,7 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		    "echo auto > %s/power/control", host, pdev);
 	}
 	/* delete cells keep the load off the channel whose devices they delete */
-	loads_start(&l, host, del ? chans[nch - 1] : -1, rpm ? 200 : 0);
+	loads_start(&l, host, del ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
 	vsas_reset_counters(host);
 	pool_start(&p, c->k);
 	for (r = 0; r < c->rounds; r++) {
@@ -575,7 +577,7 @@ static void run_removals(const struct rcell *c, struct figures *f)
 			host = make_host(c, "rel", NULL);
 			nreqs = parse_reqs(c, "rel", reqs);
 			/* the sd disks hold the module, not the configfs host */
-			loads_start(&l, host, -1, 0);
+			loads_start(&l, host, -1, IO_PACE_MS);
 		}
 		if (host < 0) {
 			snprintf(f->note, sizeof(f->note), "host creation failed in round %d", r);
@@ -669,8 +671,7 @@ static unsigned long long k_strtoull(const char *s, const char **end, bool *ovf)
 	return res;
 }
 
-static enum gclass classify(const char *buf, size_t len, const struct limits *lim,
-			    char *canon, size_t csize)
+static enum gclass classify(const char *buf, size_t len, const struct limits *lim)
 {
 	static const int width[3] = { 10, 10, 16 };
 	char tok[3][20], s[4096];
@@ -716,7 +717,6 @@ static enum gclass classify(const char *buf, size_t len, const struct limits *li
 		if (*end)
 			return G_SYNTAX;
 	}
-	snprintf(canon, csize, "%s %s %s", tok[0], tok[1], tok[2]);
 	if (ovf)
 		return G_RANGE;
 	if (!wild[0] && v[0] > lim->max_channel)
@@ -879,11 +879,16 @@ struct snap {
 
 static void snap_take(int host, struct snap *s)
 {
+	static const char *const names[] = { "target_allocs", "slave_allocs", "scan_start",
+					     "resets", "devs_added", "devs_removed" };
+	long long v[6];
+
 	host_device_string(host, s->devs, sizeof(s->devs));
-	s->probes = CTR("target_allocs") + CTR("slave_allocs") + CTR("scan_start");
-	s->resets = CTR("resets");
-	s->added = CTR("devs_added");
-	s->removed = CTR("devs_removed");
+	vsas_counters(host, names, v, 6);
+	s->probes = v[0] + v[1] + v[2];
+	s->resets = v[3];
+	s->added = v[4];
+	s->removed = v[5];
 }
 
 /* Append @buf as a JSON string with \u escapes (for the examples). */
@@ -919,12 +924,11 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 	}
 	read_limits("rel", host, &lim);
 	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
-	loads_start(&l, host, -1, 0);
+	loads_start(&l, host, -1, 20);	/* lighter: thousands of writes follow */
 	vsas_reset_counters(host);
 	table_n = (long long)(sizeof(bad_table) / sizeof(bad_table[0]));
 	for (i = 0; i < c->n + table_n; i++) {
 		struct snap a, b;
-		char canon[64] = "";
 		enum gclass g;
 		const char *why = NULL;
 		size_t len;
@@ -939,7 +943,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 		} else {
 			len = rnd_input(&lim, buf, sizeof(buf));
 		}
-		g = classify(buf, len, &lim, canon, sizeof(canon));
+		g = classify(buf, len, &lim);
 		snap_take(host, &a);
 		fd = open(path, O_WRONLY);
 		w = fd < 0 ? -1 : write(fd, buf, len);
@@ -947,9 +951,12 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 			err = errno;
 		if (fd >= 0)
 			close(fd);
-		vsas_devcmd("rel", "flush");
+		if (w > 0)	/* what a scan queued on the firmware event queue */
+			vsas_devcmd("rel", "flush");
 		snap_take(host, &b);
 		tried++;
+		f->ops = tried;
+		progress(c, f);
 		if (w <= 0) {
 			/* rejected (or an empty write the store never saw) */
 			rejected++;
@@ -981,8 +988,6 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 					 examples[0] ? ", " : "", esc, err, why);
 			}
 		}
-		/* an out-of-range or wrapped request must not become a real scan */
-		(void)canon;
 	}
 	loads_stop(&l, f, false);
 	f->ops = tried;

@@ -102,24 +102,38 @@ int vsas_destroy(const char *name)
 	return 0;
 }
 
-long long vsas_counter(int host, const char *counter)
+int vsas_counters(int host, const char *const *names, long long *out, int n)
 {
 	char path[128], line[128];
-	size_t l = strlen(counter);
-	long long v = -1;
+	int i, found = 0;
 	FILE *f;
 
+	for (i = 0; i < n; i++)
+		out[i] = -1;
 	snprintf(path, sizeof(path), VSAS_DBG "/host%d/counters", host);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, counter, l) && line[l] == ' ') {
-			v = strtoll(line + l + 1, NULL, 10);
-			break;
+	while (fgets(line, sizeof(line), f) && found < n) {
+		for (i = 0; i < n; i++) {
+			size_t l = strlen(names[i]);
+
+			if (!strncmp(line, names[i], l) && line[l] == ' ') {
+				out[i] = strtoll(line + l + 1, NULL, 10);
+				found++;
+				break;
+			}
 		}
 	}
 	fclose(f);
+	return found;
+}
+
+long long vsas_counter(int host, const char *counter)
+{
+	long long v;
+
+	vsas_counters(host, &counter, &v, 1);
 	return v;
 }
 

@@ -30,6 +30,8 @@ int vsas_set(const char *name, const char *attr, const char *value);
 int vsas_devcmd(const char *name, const char *cmd);
 /* A counter of host @host from debugfs ("name value" lines), or -1. */
 long long vsas_counter(int host, const char *counter);
+/* @n counters in one read into @out (-1 if absent); how many were found. */
+int vsas_counters(int host, const char *const *names, long long *out, int n);
 /* Reset all counters of @host; 0 or -errno. */
 int vsas_reset_counters(int host);
 /* Write to the host's debugfs call_scan file; 0 or -errno. */
