@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -235,45 +234,29 @@ static bool run_cell(struct cell *c, int idx)
 	return true;
 }
 
+static int matrix_idx;
+
+static bool matrix_line(const char *line)
+{
+	struct cell c;
+	char chs[16];
+
+	memset(&c, 0, sizeof(c));
+	cell_field(line, "cell", c.id, sizeof(c.id));
+	cell_field(line, "pers", c.pers, sizeof(c.pers));
+	cell_field(line, "kind", c.kind, sizeof(c.kind));
+	cell_field(line, "req", c.req, sizeof(c.req));
+	cell_field(line, "topo", c.topo, sizeof(c.topo));
+	cell_field(line, "set", c.set, sizeof(c.set));
+	cell_field(line, "add", c.add, sizeof(c.add));
+	cell_field(line, "ch", chs, sizeof(chs));
+	c.ch = chs[0] ? atoi(chs) : -1;
+	if (!run_cell(&c, matrix_idx++))
+		cells_end_boot("MATRIX", c.id);	/* a scan is stuck for good */
+	return true;
+}
+
 GUEST_CASE_T(matrix, "run the scenario matrix cells listed in " MATRIX_FILE, 0)
 {
-	char line[1024];
-	int idx = 0;
-	FILE *f;
-
-	f = fopen(MATRIX_FILE, "r");
-	if (!f) {
-		diag("no %s", MATRIX_FILE);
-		return CASE_FAIL;
-	}
-	if (vsas_load())
-		return CASE_FAIL;
-	while (fgets(line, sizeof(line), f)) {
-		struct cell c;
-		char chs[16];
-
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		memset(&c, 0, sizeof(c));
-		cell_field(line, "cell", c.id, sizeof(c.id));
-		cell_field(line, "pers", c.pers, sizeof(c.pers));
-		cell_field(line, "kind", c.kind, sizeof(c.kind));
-		cell_field(line, "req", c.req, sizeof(c.req));
-		cell_field(line, "topo", c.topo, sizeof(c.topo));
-		cell_field(line, "set", c.set, sizeof(c.set));
-		cell_field(line, "add", c.add, sizeof(c.add));
-		cell_field(line, "ch", chs, sizeof(chs));
-		c.ch = chs[0] ? atoi(chs) : -1;
-		if (!run_cell(&c, idx++)) {
-			/* a scan is stuck for good: end the boot now */
-			fclose(f);
-			diag("MATRIX-STOP after %s", c.id);
-			fflush(NULL);
-			sync();
-			sleep_ms(500);
-			reboot(RB_AUTOBOOT);
-		}
-	}
-	fclose(f);
-	return CASE_PASS;
+	return cells_run(MATRIX_FILE, matrix_line);
 }

@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -373,12 +372,7 @@ static void __attribute__((noreturn)) end_boot_stuck(const struct rcell *c, stru
 	f->stuck_state = pool_stuck_state(p);
 	emit_figures(c, f, NULL);
 	kmsg("cell end %s\n", c->id);
-	diag("RELIABILITY-STOP after %s", c->id);
-	fflush(NULL);
-	sync();
-	sleep_ms(500);
-	reboot(RB_AUTOBOOT);
-	_exit(1);
+	cells_end_boot("RELIABILITY", c->id);
 }
 
 /* ---- the cell kinds ---------------------------------------------------- */
@@ -1026,42 +1020,33 @@ static void run_cell(struct rcell *c)
 	kmsg("cell end %s\n", c->id);
 }
 
+static bool reliability_line(const char *line)
+{
+	struct rcell c;
+	char v[32];
+
+	memset(&c, 0, sizeof(c));
+	cell_field(line, "cell", c.id, sizeof(c.id));
+	cell_field(line, "pers", c.pers, sizeof(c.pers));
+	cell_field(line, "kind", c.kind, sizeof(c.kind));
+	cell_field(line, "topo", c.topo, sizeof(c.topo));
+	cell_field(line, "set", c.set, sizeof(c.set));
+	cell_field(line, "reqs", c.reqs, sizeof(c.reqs));
+	cell_field(line, "k", v, sizeof(v));
+	c.k = v[0] ? atoi(v) : 0;
+	if (c.k > MAX_K)
+		c.k = MAX_K;
+	cell_field(line, "rounds", v, sizeof(v));
+	c.rounds = v[0] ? atoi(v) : 1;
+	cell_field(line, "n", v, sizeof(v));
+	c.n = v[0] ? atoi(v) : 0;
+	cell_field(line, "seed", v, sizeof(v));
+	c.seed = strtoull(v, NULL, 0);
+	run_cell(&c);
+	return true;
+}
+
 GUEST_CASE_T(reliability, "run the reliability cells listed in " REL_FILE, 0)
 {
-	char line[1024], v[32];
-	FILE *fp;
-
-	fp = fopen(REL_FILE, "r");
-	if (!fp) {
-		diag("no %s", REL_FILE);
-		return CASE_FAIL;
-	}
-	if (vsas_load())
-		return CASE_FAIL;
-	while (fgets(line, sizeof(line), fp)) {
-		struct rcell c;
-
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		memset(&c, 0, sizeof(c));
-		cell_field(line, "cell", c.id, sizeof(c.id));
-		cell_field(line, "pers", c.pers, sizeof(c.pers));
-		cell_field(line, "kind", c.kind, sizeof(c.kind));
-		cell_field(line, "topo", c.topo, sizeof(c.topo));
-		cell_field(line, "set", c.set, sizeof(c.set));
-		cell_field(line, "reqs", c.reqs, sizeof(c.reqs));
-		cell_field(line, "k", v, sizeof(v));
-		c.k = v[0] ? atoi(v) : 0;
-		if (c.k > MAX_K)
-			c.k = MAX_K;
-		cell_field(line, "rounds", v, sizeof(v));
-		c.rounds = v[0] ? atoi(v) : 1;
-		cell_field(line, "n", v, sizeof(v));
-		c.n = v[0] ? atoi(v) : 0;
-		cell_field(line, "seed", v, sizeof(v));
-		c.seed = strtoull(v, NULL, 0);
-		run_cell(&c);
-	}
-	fclose(fp);
-	return CASE_PASS;
+	return cells_run(REL_FILE, reliability_line);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -458,4 +459,38 @@ void vsas_resolve_req(const char *name, char *req, size_t size)
 	*at = '\0';
 	snprintf(tmp, sizeof(tmp), "%.24s%d%.24s", req, id, at + 3);
 	snprintf(req, size, "%.*s", (int)size - 1, tmp);
+}
+
+int cells_run(const char *file, bool (*fn)(const char *line))
+{
+	char line[1024];
+	FILE *f;
+
+	f = fopen(file, "r");
+	if (!f) {
+		diag("no %s", file);
+		return CASE_FAIL;
+	}
+	if (vsas_load()) {
+		fclose(f);
+		return CASE_FAIL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!fn(line))
+			break;
+	}
+	fclose(f);
+	return CASE_PASS;
+}
+
+void cells_end_boot(const char *tag, const char *id)
+{
+	diag("%s-STOP after %s", tag, id);
+	fflush(NULL);
+	sync();
+	sleep_ms(500);
+	reboot(RB_AUTOBOOT);
+	_exit(1);
 }

@@ -88,4 +88,12 @@ void vsas_apply_settings(const char *name, char *set);
 /* Delete the first scsi_device on channel @ch (any if @ch < 0); 0 if one was. */
 int delete_one_device(int host, int ch);
 
+/*
+ * Run @fn on every cell line of @file (after loading vsas); stop early when
+ * it returns false. CASE_PASS, or CASE_FAIL if the file or vsas is missing.
+ */
+int cells_run(const char *file, bool (*fn)(const char *line));
+/* A cell's scan is stuck for good: print "@tag-STOP after @id", end the VM. */
+void cells_end_boot(const char *tag, const char *id) __attribute__((noreturn));
+
 #endif
