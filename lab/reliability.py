@@ -63,8 +63,9 @@ REDUCED = {
     # 16 writers: several pick "- - -" in the same round (the mix is seeded)
     "scanstart": [("hisi_sas", "writers", 16, 2, 0)],
 }
-# rough VM seconds per round (TCG + KASAN), for boot time limits only
-BUDGET = dict(writers=3, delete=6, hotplug=6, rpm=6, remove=12, rmmod=25, badinput=0)
+# generous VM seconds per round (TCG + KASAN on a busy 2-CPU machine), for
+# boot time limits only; a bad input takes up to ~0.5 s
+BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, remove=25, rmmod=50, badinput=0)
 
 
 def cell(variant, row, kind, k, rounds, n=0):
@@ -75,7 +76,7 @@ def cell(variant, row, kind, k, rounds, n=0):
         cid, p["pers"], p["topo"], kind, k, rounds, seed, ",".join(requests(row)), n)
     if p.get("set"):
         line += " set=" + p["set"]
-    budget = 20 + BUDGET[kind] * rounds * max(1, k // 4) + n // 20
+    budget = 30 + BUDGET[kind] * rounds * max(1, k // 4) + n // 2
     return dict(id=cid, row=row, kind=kind, k=k, line=line, budget=budget)
 
 
