@@ -369,7 +369,7 @@ static void __attribute__((noreturn)) end_boot_stuck(const struct rcell *c, stru
 
 	f->stuck = true;
 	sleep_ms((unsigned int)(2 * (hung > 0 ? hung : 10) + 3) * 1000);
-	f->stuck_state = pool_stuck_state(p);
+	f->stuck_state = p ? pool_stuck_state(p) : '?';
 	emit_figures(c, f, NULL);
 	kmsg("cell end %s\n", c->id);
 	cells_end_boot("RELIABILITY", c->id);
@@ -901,6 +901,47 @@ static void json_escape(const char *buf, size_t len, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/*
+ * One write() of @len bytes to @path from a child, so that a request that
+ * never returns cannot hang the cell: the bytes written or -1 (*err set), or
+ * -2 if the write is still running after @ms.
+ */
+static ssize_t bad_write(const char *path, const char *buf, size_t len, int *err,
+			 unsigned int ms)
+{
+	struct pollfd pfd;
+	ssize_t res[2] = { -1, 0 };
+	int pfds[2];
+	pid_t pid;
+
+	if (pipe(pfds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+
+		close(pfds[0]);
+		res[0] = fd < 0 ? -1 : write(fd, buf, len);
+		res[1] = res[0] < 0 ? errno : 0;
+		if (write(pfds[1], res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfds[1]);
+	pfd.fd = pfds[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)ms) != 1) {
+		close(pfds[0]);
+		return -2;
+	}
+	if (read(pfds[0], res, sizeof(res)) != (ssize_t)sizeof(res))
+		res[0] = -1;
+	close(pfds[0]);
+	waitpid(pid, NULL, 0);
+	*err = (int)res[1];
+	return res[0];
+}
+
 static void run_badinput(const struct rcell *c, struct figures *f)
 {
 	static char buf[4096];
@@ -927,7 +968,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 		const char *why = NULL;
 		size_t len;
 		ssize_t w;
-		int fd, err = 0;
+		int err = 0;
 
 		if (i < table_n) {
 			expand(bad_table[i], &lim, buf, sizeof(buf));
@@ -939,12 +980,12 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 		}
 		g = classify(buf, len, &lim);
 		snap_take(host, &a);
-		fd = open(path, O_WRONLY);
-		w = fd < 0 ? -1 : write(fd, buf, len);
-		if (w < 0)
-			err = errno;
-		if (fd >= 0)
-			close(fd);
+		w = bad_write(path, buf, len, &err, patience_ms(c));
+		if (w == -2) {
+			/* a "valid" request that never returns (an unbounded walk) */
+			json_escape(buf, len, f->note, sizeof(f->note));
+			end_boot_stuck(c, f, NULL);
+		}
 		if (w > 0)	/* what a scan queued on the firmware event queue */
 			vsas_devcmd("rel", "flush");
 		snap_take(host, &b);
