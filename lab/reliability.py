@@ -205,12 +205,15 @@ def run(variants, profile, out, scale=1.0, only=None, from_logs=False):
         t0 = time.monotonic()
         if from_logs:
             recs = stored_records(v, outdir)
+            vm_secs[v] = "from stored logs: %d of %d cells" % (
+                sum(1 for c in vcells if c["id"] in recs), len(vcells))
             vcells = [c for c in vcells if c["id"] in recs]
         else:
             recs = matrix.run_variant(v, list(vcells), outdir, hung_task_secs=HUNG_TASK_SECS,
                                       tag="RELIABILITY", case="reliability",
                                       path="/etc/sasscan/reliability.txt")
-        vm_secs[v] = round(time.monotonic() - t0)
+        if not from_logs:
+            vm_secs[v] = "%d s" % round(time.monotonic() - t0)
         for c in vcells:
             rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
             f = failures(rec, c["kind"])
@@ -234,7 +237,7 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
         profile, "" if scale == 1.0 else ", scaled x%g" % scale), ""]
     for v in variants:
         t = next((t for t in table if t["variant"] == v), {})
-        lines.append("- `%s`: %s %s, series %s, %s s" % (
+        lines.append("- `%s`: %s %s, series %s, %s" % (
             v, t.get("source"), t.get("source_version"), t.get("series"), vm_secs.get(v)))
     lines += ["", "## Per variant and personality", "",
               "| variant | personality | cells (failing) | scan writes | splats | hung tasks | "
