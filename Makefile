@@ -2,6 +2,7 @@
 #
 #   make demo            the main job: boot the lab and show what it finds
 #   make check           every test (what CI runs)
+#   make stress          the reliability suite's full profile
 #   make kernel|guest|vsas|initramfs|vm  [VARIANT=stock|fixed|...] [CASES='glob,...']
 
 VARIANT ?= stock
@@ -44,6 +45,12 @@ demo: deps
 # runs vsas and the matrix on that kernel instead (lab/external-kernel.sh).
 check: deps
 	@$(PY) lab/check.py $(if $(KERNEL)$(KBUILD)$(MODULES),--kernel '$(KERNEL)' --kbuild '$(KBUILD)' --modules '$(MODULES)')
+
+# Issue 7: the reliability suite's full profile (docs/reliability.md)
+.PHONY: stress
+stress: deps
+	@for v in stock multichannel scanstart fixed; do $(MAKE) -s prepare VARIANT=$$v || exit 1; done
+	@$(PY) lab/reliability.py --profile full
 
 # Issue 9: DKMS, Debian's prebuilt kernel, the on-host runner's QEMU test
 .PHONY: dkms-check debian-kernel demo-debian onhost-vmtest

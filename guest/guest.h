@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum case_result { CASE_PASS = 0, CASE_FAIL = 1, CASE_SKIP = 2 };
 
@@ -113,5 +114,31 @@ void device_disk(const struct scsi_addr *a, char *buf, size_t size);
 
 /* KUnit: print a suite's KTAP (from debugfs) indented as a subtest; true if it passed. */
 bool kunit_suite_passed(const char *suite);
+
+/* CLOCK_MONOTONIC in ms. */
+long long now_ms(void);
+/* Count the words of @a that are (or are not) in @b (space-separated lists). */
+int count_words_in(const char *a, const char *b, bool in);
+/* A child that writes @req to host @host's scan attribute; its rc comes through *@rc_fd. */
+pid_t writer_start(int host, const char *req, int *rc_fd);
+/* Wait up to @ms for the writer to exit; true if it did. */
+bool writer_wait(pid_t pid, unsigned int ms);
+/* The writer's scan rc (-9999 if it reported none); closes @fd. */
+int writer_rc(int fd);
+/* State letter of a task from /proc/<pid>/stat (R, S, D, ...), '?' if gone. */
+char task_state(pid_t pid);
+
+/*
+ * Verified I/O load: a child writes numbered 4 KiB blocks in a 4 MiB window
+ * of /dev/@disk and reads each back (O_DIRECT), counting failed I/O and
+ * corrupt blocks, pausing @pace_ms between blocks, until ioload_stop(); it
+ * reports "io_ops io_errors corrupt" through a pipe. Several may run at once.
+ */
+struct ioload {
+	pid_t pid;
+	int fd;
+};
+int ioload_start(struct ioload *io, const char *disk, unsigned int pace_ms);
+void ioload_stop(struct ioload *io, long long res[3]);
 
 #endif

@@ -341,3 +341,152 @@ bool kunit_suite_passed(const char *suite)
 	}
 	return ok_seen && !bad;
 }
+
+/* ---- timing, scan writers, verified I/O load (matrix, reliability) ---- */
+
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int count_words_in(const char *a, const char *b, bool in)
+{
+	char copy[8192], *w, *save, key[64];
+	char padded[8200];
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", a);
+	snprintf(padded, sizeof(padded), " %s ", b);
+	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		snprintf(key, sizeof(key), " %s ", w);
+		if ((strstr(padded, key) != NULL) == in)
+			n++;
+	}
+	return n;
+}
+
+pid_t writer_start(int host, const char *req, int *rc_fd)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int rc = scan_host(host, req);
+
+		if (write(pfd[1], &rc, sizeof(rc)) != sizeof(rc))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	*rc_fd = pfd[0];
+	return pid;
+}
+
+bool writer_wait(pid_t pid, unsigned int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+int writer_rc(int fd)
+{
+	int rc = -9999;
+
+	if (read(fd, &rc, sizeof(rc)) != sizeof(rc))
+		rc = -9999;
+	close(fd);
+	return rc;
+}
+
+char task_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void ioload_child(const char *disk, unsigned int pace_ms, int out)
+{
+	static unsigned char wbuf[4096] __attribute__((aligned(4096)));
+	static unsigned char rbuf[4096] __attribute__((aligned(4096)));
+	long long ops = 0, errs = 0, corrupt = 0, res[3];
+	unsigned int blk = 0, i;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDWR | O_DIRECT | O_SYNC);
+	if (fd < 0)
+		errs++;
+	while (fd >= 0 && getppid() != 1) {
+		off_t off = (off_t)(blk % 1024) * 4096;
+
+		for (i = 0; i < sizeof(wbuf); i += 8)
+			memcpy(wbuf + i, &(long long){ ops * 131 + i }, 8);
+		if (pwrite(fd, wbuf, sizeof(wbuf), off) != (ssize_t)sizeof(wbuf)) {
+			errs++;
+		} else if (pread(fd, rbuf, sizeof(rbuf), off) != (ssize_t)sizeof(rbuf)) {
+			errs++;
+		} else if (memcmp(wbuf, rbuf, sizeof(wbuf))) {
+			corrupt++;
+		}
+		ops++;
+		blk++;
+		if (pace_ms)
+			sleep_ms(pace_ms);
+		if (access("/tmp/ioload.stop", F_OK) == 0)
+			break;
+	}
+	res[0] = ops;
+	res[1] = errs;
+	res[2] = corrupt;
+	if (write(out, res, sizeof(res)) != sizeof(res))
+		_exit(2);
+	_exit(0);
+}
+
+int ioload_start(struct ioload *io, const char *disk, unsigned int pace_ms)
+{
+	int pfd[2];
+
+	unlink("/tmp/ioload.stop");
+	if (pipe(pfd))
+		return -1;
+	io->pid = fork();
+	if (io->pid == 0) {
+		close(pfd[0]);
+		ioload_child(disk, pace_ms, pfd[1]);
+	}
+	close(pfd[1]);
+	io->fd = pfd[0];
+	return io->pid > 0 ? 0 : -1;
+}
+
+void ioload_stop(struct ioload *io, long long res[3])
+{
+	int fd = open("/tmp/ioload.stop", O_CREAT | O_WRONLY, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	res[0] = res[1] = res[2] = -1;
+	if (read(io->fd, res, 3 * sizeof(long long)) != 3 * (ssize_t)sizeof(long long))
+		res[1] = -1;
+	close(io->fd);
+	waitpid(io->pid, NULL, 0);
+}

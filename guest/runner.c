@@ -45,7 +45,7 @@ void tap_line(const char *line)
 
 void diag(const char *fmt, ...)
 {
-	char buf[1024], line[1100];
+	char buf[4096], line[4200];
 	char *s, *nl;
 	va_list ap;
 

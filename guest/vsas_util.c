@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,24 +103,38 @@ int vsas_destroy(const char *name)
 	return 0;
 }
 
-long long vsas_counter(int host, const char *counter)
+int vsas_counters(int host, const char *const *names, long long *out, int n)
 {
 	char path[128], line[128];
-	size_t l = strlen(counter);
-	long long v = -1;
+	int i, found = 0;
 	FILE *f;
 
+	for (i = 0; i < n; i++)
+		out[i] = -1;
 	snprintf(path, sizeof(path), VSAS_DBG "/host%d/counters", host);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, counter, l) && line[l] == ' ') {
-			v = strtoll(line + l + 1, NULL, 10);
-			break;
+	while (fgets(line, sizeof(line), f) && found < n) {
+		for (i = 0; i < n; i++) {
+			size_t l = strlen(names[i]);
+
+			if (!strncmp(line, names[i], l) && line[l] == ' ') {
+				out[i] = strtoll(line + l + 1, NULL, 10);
+				found++;
+				break;
+			}
 		}
 	}
 	fclose(f);
+	return found;
+}
+
+long long vsas_counter(int host, const char *counter)
+{
+	long long v;
+
+	vsas_counters(host, &counter, &v, 1);
 	return v;
 }
 
@@ -291,3 +306,191 @@ int vsas_eh_case(const char *name, const char *pers, const char *topology,
 	return CASE_RESULT();
 }
 
+
+/* ---- cells (matrix, reliability) ---- */
+
+void cell_field(const char *line, const char *key, char *out, size_t size)
+{
+	char pat[32];
+	const char *p;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p && !strncmp(line, pat + 1, strlen(pat + 1)))
+		p = line - 1;
+	if (!p)
+		return;
+	p += strlen(pat);
+	n = strcspn(p, " \n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+
+void req_parse(const char *s, struct req *r)
+{
+	char a[24], b[24], c[24];
+
+	memset(r, 0, sizeof(*r));
+	if (sscanf(s, "%23s %23s %23s", a, b, c) != 3) {
+		r->wild_ch = r->wild_id = r->wild_lun = true;
+		return;
+	}
+	r->wild_ch = !strcmp(a, "-");
+	r->wild_id = !strcmp(b, "-");
+	r->wild_lun = !strcmp(c, "-");
+	r->ch = r->wild_ch ? 0 : (unsigned int)strtoul(a, NULL, 0);
+	r->id = r->wild_id ? 0 : (unsigned int)strtoul(b, NULL, 0);
+	r->lun = r->wild_lun ? 0 : strtoull(c, NULL, 0);
+}
+
+bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
+			unsigned long long lun)
+{
+	return (r->wild_ch || r->ch == ch) && (r->wild_id || r->id == id) &&
+	       (r->wild_lun || r->lun == lun);
+}
+
+int vsas_fw_devices(const char *name, const struct req *r, char *buf,
+			    size_t size)
+{
+	char path[256], *list, *line, *save;
+	struct scsi_addr devs[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/devices", name);
+	list = calloc(1, 65536);
+	f = fopen(path, "r");
+	if (!f || !list) {
+		free(list);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fread(list, 1, 65535, f);
+	fclose(f);
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned int ch, luns, l;
+		int id;
+
+		if (strstr(line, "state=gone"))
+			continue;
+		if (sscanf(strstr(line, "ch=") ?: "", "ch=%u id=%d luns=%u", &ch, &id,
+			   &luns) != 3 || id < 0)
+			continue;
+		for (l = 0; l < luns && n < 512; l++)
+			if (req_selects(r, ch, (unsigned int)id, l)) {
+				devs[n].channel = ch;
+				devs[n].id = (unsigned int)id;
+				devs[n].lun = l;
+				n++;
+			}
+	}
+	free(list);
+	addr_string(devs, n, buf, size);
+	return n;
+}
+
+
+void vsas_apply_settings(const char *name, char *set)
+{
+	char *kv, *save;
+
+	for (kv = strtok_r(set, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (vsas_set(name, kv, eq + 1))
+			diag("cell: %s=%s rejected", kv, eq + 1);
+	}
+}
+
+int delete_one_device(int host, int ch)
+{
+	struct scsi_addr devs[256];
+	char path[256];
+	int n, i;
+
+	n = host_devices(host, devs, 256);
+	for (i = 0; i < n; i++) {
+		if (ch >= 0 && devs[i].channel != (unsigned int)ch)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/class/scsi_device/%d:%u:%u:%llu/device/delete",
+			 host, devs[i].channel, devs[i].id, devs[i].lun);
+		return write_str(path, "1");
+	}
+	return -ENOENT;
+}
+
+/*
+ * The request as the host wrote it: '_' for spaces, "over" for
+ * "<max_channel + 1> - -", "@id" for the target id of a channel-0 device
+ * (the transport assigns those at run time).
+ */
+void vsas_resolve_req(const char *name, char *req, size_t size)
+{
+	char path[256], list[8192], tmp[64], *p, *at;
+	int id = -1;
+
+	for (p = req; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	if (!strcmp(req, "over")) {
+		snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
+		snprintf(req, size, "%lld - -", read_ll(path) + 1);
+		return;
+	}
+	at = strstr(req, "@id");
+	if (!at)
+		return;
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/devices", name);
+	if (read_str(path, list, sizeof(list)) > 0)
+		for (p = strstr(list, " ch=0 id="); p && id < 0; p = strstr(p + 1, " ch=0 id="))
+			id = atoi(p + strlen(" ch=0 id="));
+	*at = '\0';
+	snprintf(tmp, sizeof(tmp), "%.24s%d%.24s", req, id, at + 3);
+	snprintf(req, size, "%.*s", (int)size - 1, tmp);
+}
+
+int cells_run(const char *file, bool (*fn)(const char *line))
+{
+	char line[1024];
+	FILE *f;
+
+	f = fopen(file, "r");
+	if (!f) {
+		diag("no %s", file);
+		return CASE_FAIL;
+	}
+	if (vsas_load()) {
+		fclose(f);
+		return CASE_FAIL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!fn(line))
+			break;
+	}
+	fclose(f);
+	return CASE_PASS;
+}
+
+void cells_end_boot(const char *tag, const char *id)
+{
+	diag("%s-STOP after %s", tag, id);
+	fflush(NULL);
+	sync();
+	sleep_ms(500);
+	reboot(RB_AUTOBOOT);
+	_exit(1);
+}

@@ -30,6 +30,8 @@ int vsas_set(const char *name, const char *attr, const char *value);
 int vsas_devcmd(const char *name, const char *cmd);
 /* A counter of host @host from debugfs ("name value" lines), or -1. */
 long long vsas_counter(int host, const char *counter);
+/* @n counters in one read into @out (-1 if absent); how many were found. */
+int vsas_counters(int host, const char *const *names, long long *out, int n);
 /* Reset all counters of @host; 0 or -errno. */
 int vsas_reset_counters(int host);
 /* Write to the host's debugfs call_scan file; 0 or -errno. */
@@ -56,5 +58,42 @@ int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
 /* A command of host @name times out: EH aborts it, the retry succeeds. */
 int vsas_eh_case(const char *name, const char *pers, const char *topology,
 		 const char *want, unsigned int ch, unsigned int id);
+
+/* ---- cells (lab/matrix.py, lab/reliability.py) ---- */
+
+/* Value of " key=value" in a cell line into @out ("" if absent). */
+void cell_field(const char *line, const char *key, char *out, size_t size);
+/* A scan request "C T L" (numbers or "-"). */
+struct req {
+	unsigned int ch, id;
+	unsigned long long lun;
+	bool wild_ch, wild_id, wild_lun;
+};
+void req_parse(const char *s, struct req *r);
+bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
+		 unsigned long long lun);
+/*
+ * The (c:t:l) set the emulated firmware of host @name has (all LUNs of every
+ * device not silently removed), selected by @r, as "c:t:l ..."; the count.
+ */
+int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t size);
+/*
+ * A cell's request as lab/matrix.py wrote it into a scan string, in place: '_'
+ * for spaces, "over" for "<max_channel + 1> - -", "@id" for the target id of
+ * a channel-0 device of host @name (the transport assigns those).
+ */
+void vsas_resolve_req(const char *name, char *req, size_t size);
+/* Apply "attr=v;attr=v" (modified in place) to host @name. */
+void vsas_apply_settings(const char *name, char *set);
+/* Delete the first scsi_device on channel @ch (any if @ch < 0); 0 if one was. */
+int delete_one_device(int host, int ch);
+
+/*
+ * Run @fn on every cell line of @file (after loading vsas); stop early when
+ * it returns false. CASE_PASS, or CASE_FAIL if the file or vsas is missing.
+ */
+int cells_run(const char *file, bool (*fn)(const char *line));
+/* A cell's scan is stuck for good: print "@tag-STOP after @id", end the VM. */
+void cells_end_boot(const char *tag, const char *id) __attribute__((noreturn));
 
 #endif

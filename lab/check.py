@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm  # noqa: E402
 
 import matrix  # noqa: E402
+import reliability  # noqa: E402
 
 # name, variant, case selection, per-boot limit (s), hung-task timeout (s)
 SUITES = [
@@ -274,6 +275,11 @@ def main():
             add(name, ok, why)
         for name, ok, why in debian_kernel(outdir):
             add(name, ok, why)
+
+    # The reliability suite's reduced profile (docs/reliability.md).
+    if not a.demo:
+        for tname, ok, why in reliability.check_tests(os.path.join(vm.TOP, "results")):
+            add(tname, ok, why)
 
     return finish(lines, outdir, start, summary)
 

@@ -129,7 +129,9 @@ def cells(profile, rows=None, kinds=None):
                 line += " set=" + p["set"]
             for k, v in f.items():
                 line += " %s=%s" % (k, v)
-            result.append(dict(id=cid, row=row, request=sname, line=line, kind=f["kind"]))
+            # boot time per cell: a client run takes minutes under TCG and KASAN
+            result.append(dict(id=cid, row=row, request=sname, line=line, kind=f["kind"],
+                               budget=300 if f["kind"] == "client" else 30))
     return result
 
 
@@ -198,30 +200,30 @@ def key_figure(rec):
                                        rec.get("write_rc", 0), rec.get("elapsed_ms", 0))
 
 
-def run_variant(variant, todo, outdir, hung_task_secs=10):
-    """Boot until every cell has a record; returns {cell id: record}."""
+def run_variant(variant, todo, outdir, hung_task_secs=10, tag="MATRIX", case="matrix",
+                path="/etc/sasscan/matrix.txt"):
+    """Boot until every cell has a record; returns {cell id: record}.
+    The guest case @case reads the cells from @path and prints one
+    "@tag {json}" line per cell; a cell's "budget" (s, default 30) sizes the
+    boot's time limit. Also used by lab/reliability.py."""
     records = {}
     boots = 0
     while todo and boots < len(todo) + 2:
         boots += 1
-        name = "matrix-%s-%d" % (variant, boots)
+        name = "%s-%s-%d" % (case, variant, boots)
         text = "".join(c["line"] + "\n" for c in todo)
-        # per cell: 30 s, a client run up to 5 min (the script under TCG and KASAN)
-        budget = sum(300 if c["kind"] == "client" else 30 for c in todo)
-        res = vm.boot(variant, "matrix", name, timeout=300 + budget,
-                      hung_task_secs=hung_task_secs, results_dir=outdir,
-                      files={"/etc/sasscan/matrix.txt": text})
+        res = vm.boot(variant, case, name,
+                      timeout=300 + sum(c.get("budget", 30) for c in todo),
+                      hung_task_secs=hung_task_secs, results_dir=outdir, files={path: text})
         print(vm.header(res), flush=True)
-        got = 0
         for d in res.get("diag", []):
-            if not d.startswith("MATRIX {"):
+            if not d.startswith(tag + " {"):
                 continue
-            rec = json.loads(d[len("MATRIX "):])
+            rec = json.loads(d[len(tag) + 1:])
             cid = rec["cell"]
             rec["splats"] = res["cell_splats"].get(cid, [])
             rec["boot"] = name
             records[cid] = rec
-            got += 1
         before = len(todo)
         todo = [c for c in todo if c["id"] not in records]
         if len(todo) == before:

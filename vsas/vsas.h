@@ -246,6 +246,9 @@ struct vsas_host {
 	struct delayed_work pe_work;		/* mpt3sas/mpi3mr port enable */
 	atomic_t scan_calls_now;
 	atomic_t scans_active_now;
+	/* teardown vs. scan hooks: see vsas_hook_get() (under vsas_hook_lock) */
+	bool removing;
+	unsigned int hook_users;
 
 	/* libsas mode */
 	void *lsas;

@@ -1121,10 +1121,68 @@ static int vsas_slave_alloc(struct scsi_device *sdev)
 	return 0;
 }
 
+/*
+ * The midlayer may call the scan hooks of a host that is being removed: a
+ * sysfs scan write polls scan_finished while scsi_remove_host() runs, and an
+ * asynchronous scan (CONFIG_SCSI_SCAN_ASYNC) holds its own Scsi_Host
+ * reference and may poll after the vsas host is gone. The hooks take the
+ * vsas host only through vsas_hook_get(): once teardown has begun they get
+ * NULL and report the scan finished; teardown waits for hook calls already
+ * running (vsas_hook_drain()).
+ */
+static DEFINE_SPINLOCK(vsas_hook_lock);
+
+static struct vsas_host *vsas_hook_get(struct Scsi_Host *shost)
+{
+	struct vsas_host *vh;
+
+	spin_lock(&vsas_hook_lock);
+	vh = shost_to_vh(shost);
+	if (vh && vh->removing)
+		vh = NULL;
+	if (vh)
+		vh->hook_users++;
+	spin_unlock(&vsas_hook_lock);
+	return vh;
+}
+
+static void vsas_hook_put(struct vsas_host *vh)
+{
+	bool last;
+
+	spin_lock(&vsas_hook_lock);
+	last = !--vh->hook_users;
+	spin_unlock(&vsas_hook_lock);
+	if (last)
+		wake_up_all(&vh->scan_wait);
+}
+
+static bool vsas_hooks_idle(struct vsas_host *vh)
+{
+	bool idle;
+
+	spin_lock(&vsas_hook_lock);
+	idle = !vh->hook_users;
+	spin_unlock(&vsas_hook_lock);
+	return idle;
+}
+
+/* Refuse new hook calls and wait for running ones. */
+static void vsas_hook_drain(struct vsas_host *vh)
+{
+	spin_lock(&vsas_hook_lock);
+	vh->removing = true;
+	spin_unlock(&vsas_hook_lock);
+	wake_up_all(&vh->scan_wait);
+	wait_event(vh->scan_wait, vsas_hooks_idle(vh));
+}
+
 void vsas_hook_scan_start(struct Scsi_Host *shost)
 {
-	struct vsas_host *vh = shost_to_vh(shost);
+	struct vsas_host *vh = vsas_hook_get(shost);
 
+	if (!vh)
+		return;
 	vsas_inc(vh, VSAS_C_SCAN_START);
 	vsas_scan_enter(vh);
 	vsas_scan_active(vh, true);
@@ -1132,13 +1190,16 @@ void vsas_hook_scan_start(struct Scsi_Host *shost)
 		vsas_inc(vh, VSAS_C_SCAN_UNDER_SCAN_MUTEX);
 	vh->pers->scan_start(vh);
 	vsas_scan_leave(vh);
+	vsas_hook_put(vh);
 }
 
 int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time)
 {
-	struct vsas_host *vh = shost_to_vh(shost);
+	struct vsas_host *vh = vsas_hook_get(shost);
 	int ret;
 
+	if (!vh)
+		return 1;
 	vsas_inc(vh, VSAS_C_SCAN_FINISHED);
 	vsas_scan_enter(vh);
 	ret = vh->pers->scan_finished(vh, time);
@@ -1147,6 +1208,7 @@ int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time)
 		vsas_inc(vh, VSAS_C_SCAN_FINISHED_DONE);
 		vsas_scan_active(vh, false);
 	}
+	vsas_hook_put(vh);
 	return ret;
 }
 
@@ -1517,7 +1579,7 @@ void vsas_host_disable(struct vsas_host *vh)
 	if (!vh->enabled)
 		return;
 	vh->isci_escape = true;		/* let a wedged isci scan end */
-	wake_up_all(&vh->scan_wait);
+	vsas_hook_drain(vh);
 	vsas_debugfs_remove(vh);	/* waits for call_scan writers */
 	cancel_delayed_work_sync(&vh->rescan_work);
 	cancel_delayed_work_sync(&vh->pe_work);
@@ -1529,6 +1591,10 @@ void vsas_host_disable(struct vsas_host *vh)
 		sas_remove_host(shost);
 	destroy_workqueue(vh->fw_wq);
 	vh->fw_wq = NULL;
+	/* an async scan may still hold the Scsi_Host: let it find no host */
+	spin_lock(&vsas_hook_lock);
+	((struct vsas_host **)shost_priv(shost))[1] = NULL;
+	spin_unlock(&vsas_hook_lock);
 	scsi_host_put(shost);
 	vh->shost = NULL;
 
@@ -1550,6 +1616,7 @@ void vsas_host_disable(struct vsas_host *vh)
 	vh->exp_nphys = 0;
 	vh->first_scan_done = false;
 	vh->isci_escape = false;
+	vh->removing = false;
 
 	pm_runtime_disable(vh->pdev);
 	pm_runtime_dont_use_autosuspend(vh->pdev);

@@ -1,0 +1,1093 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reliability suite, guest side (issue #7). lab/reliability.py writes
+ * the cells into /etc/sasscan/reliability.txt, one per line:
+ *
+ *   cell=ID pers=NAME topo=A,B,.. [set=attr=v;..] kind=KIND k=K rounds=R
+ *       seed=S reqs=C_T_L,C_T_L,.. [n=N]
+ *
+ * KIND is one of
+ *   writers   K writers issue the valid requests @reqs, round after round
+ *   delete    ... while a device is deleted through its "delete" attribute
+ *   hotplug   ... while a device is hot-added/removed (noticed) on each channel
+ *   rpm       ... on a host that runtime-suspends between rounds
+ *   remove    ... while the host is removed (configfs rmdir): a fresh host per round
+ *   rmmod     ... while vsas is unloaded (module-parameter host), then reloaded
+ *   badinput  N strings (hand-picked table + seeded random) written to "scan"
+ *
+ * In every round each writer writes one request (chosen from @reqs by the
+ * seeded generator) while the round's disturbance happens; then the host's
+ * devices are compared with the emulated firmware (lost, stale, duplicated
+ * by WWID). A verified I/O load runs on the host's disks throughout. Each
+ * cell prints one "# RELIABILITY {json}" line; verdicts are computed on the
+ * host from these measurements and the kernel log, which the cell marks with
+ * "sasscan: cell begin|end ID" like the matrix. A round whose writes have not
+ * returned within the patience limit is a stuck scan: the record says so,
+ * the case waits for the hung-task detector and ends the boot; the host
+ * boots again for the remaining cells.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "vsas_util.h"
+
+#define REL_FILE "/etc/sasscan/reliability.txt"
+#define MAX_K 16
+#define MAX_REQS 16
+#define MAX_LOADS 16
+/* between blocks of the I/O load: continuous, but TCG still runs the scans */
+#define IO_PACE_MS 2
+
+struct rcell {
+	char id[80], pers[32], kind[16], topo[256], set[256], reqs[256];
+	int k, rounds, n;
+	unsigned long long seed;
+};
+
+/* Figures of one cell (printed as JSON). */
+struct figures {
+	long long ops, write_errors, rounds, lost, lost_rounds, stale, stale_rounds;
+	long long dups, io_ops, io_errors, corrupt, io_errors_removed;
+	long long scans_at_once, resets, io_failed_by_reset, absent_probes;
+	long long rphyless, hotplug, suspends, resumes, suspended_seen;
+	long long removals, removal_ms_max, leftover_hosts, reloads, reload_errors;
+	long long max_write_ms;
+	bool stuck;
+	char stuck_state, note[160];
+};
+
+static unsigned long long rng;
+
+static unsigned long long rnd(void)
+{
+	/* xorshift64: reproducible from the cell's seed */
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static unsigned int rnd_below(unsigned int n)
+{
+	return n ? (unsigned int)(rnd() % n) : 0;
+}
+
+/* ---- writer pool: K long-lived writers, one request per round each ------- */
+
+struct wcmd {
+	int host;
+	char req[48];
+};
+
+struct wres {
+	int rc, ms;
+};
+
+struct pool {
+	int k;
+	pid_t pid[MAX_K];
+	int cmd[MAX_K], res[MAX_K];
+	bool busy[MAX_K];
+};
+
+static void pool_child(int in, int out)
+{
+	struct wcmd c;
+
+	while (read(in, &c, sizeof(c)) == (ssize_t)sizeof(c)) {
+		long long t = now_ms();
+		struct wres r = { .rc = scan_host(c.host, c.req) };
+
+		r.ms = (int)(now_ms() - t);
+		if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r))
+			break;
+	}
+	_exit(0);
+}
+
+static int pool_start(struct pool *p, int k)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < k && i < MAX_K; i++) {
+		int c[2], r[2];
+
+		if (pipe(c) || pipe(r))
+			return -1;
+		p->pid[i] = fork();
+		if (p->pid[i] == 0) {
+			int j;
+
+			/* earlier writers' pipes: keep none, or they never see EOF */
+			for (j = 0; j < i; j++) {
+				close(p->cmd[j]);
+				close(p->res[j]);
+			}
+			close(c[1]);
+			close(r[0]);
+			pool_child(c[0], r[1]);
+		}
+		close(c[0]);
+		close(r[1]);
+		p->cmd[i] = c[1];
+		p->res[i] = r[0];
+		p->k++;
+	}
+	return 0;
+}
+
+static void pool_send(struct pool *p, int host, char reqs[][48], int nreqs)
+{
+	int i;
+
+	for (i = 0; i < p->k; i++) {
+		struct wcmd c = { .host = host };
+
+		snprintf(c.req, sizeof(c.req), "%s", reqs[rnd_below((unsigned int)nreqs)]);
+		p->busy[i] = write(p->cmd[i], &c, sizeof(c)) == (ssize_t)sizeof(c);
+	}
+}
+
+/*
+ * Collect the round's results; false if a writer has not answered within
+ * @ms (a stuck scan). Write errors are counted unless @errors_ok.
+ */
+static bool pool_collect(struct pool *p, unsigned int ms, struct figures *f,
+			 bool errors_ok)
+{
+	long long end = now_ms() + ms;
+	int i;
+
+	for (i = 0; i < p->k; i++) {
+		struct pollfd pfd = { .fd = p->res[i], .events = POLLIN };
+		struct wres r;
+		long long left;
+
+		if (!p->busy[i])
+			continue;
+		left = end - now_ms();
+		if (left < 0 || poll(&pfd, 1, (int)left) != 1)
+			return false;
+		if (read(p->res[i], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			return false;
+		p->busy[i] = false;
+		f->ops++;
+		if (r.rc && !errors_ok)
+			f->write_errors++;
+		if (r.ms > f->max_write_ms)
+			f->max_write_ms = r.ms;
+	}
+	return true;
+}
+
+static char pool_stuck_state(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->k; i++)
+		if (p->busy[i] && task_state(p->pid[i]) == 'D')
+			return 'D';
+	return p->k ? task_state(p->pid[0]) : '?';
+}
+
+static void pool_stop(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->k; i++) {
+		close(p->cmd[i]);
+		close(p->res[i]);
+		waitpid(p->pid[i], NULL, 0);
+	}
+	p->k = 0;
+}
+
+/* ---- I/O load on every disk of a host ------------------------------------ */
+
+struct loads {
+	int n;
+	struct ioload io[MAX_LOADS];
+};
+
+/* Start a verified load on each disk of @host except channel @skip_ch's. */
+static void loads_start(struct loads *l, int host, int skip_ch, unsigned int pace_ms)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	int n = host_devices(host, devs, MAX_DEVS), i;
+
+	l->n = 0;
+	for (i = 0; i < n && l->n < MAX_LOADS; i++) {
+		char disk[32] = "";
+		int tries;
+
+		if ((int)devs[i].channel == skip_ch)
+			continue;
+		for (tries = 0; tries < 50 && !disk[0]; tries++) {
+			device_disk(&devs[i], disk, sizeof(disk));
+			if (!disk[0])
+				sleep_ms(100);
+		}
+		if (disk[0] && !ioload_start(&l->io[l->n], disk, pace_ms))
+			l->n++;
+	}
+}
+
+static void loads_stop(struct loads *l, struct figures *f, bool removed)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		long long res[3];
+
+		ioload_stop(&l->io[i], res);
+		f->io_ops += res[0] > 0 ? res[0] : 0;
+		if (removed)
+			f->io_errors_removed += res[1] > 0 ? res[1] : 0;
+		else
+			f->io_errors += res[1] != 0 ? (res[1] > 0 ? res[1] : 1) : 0;
+		f->corrupt += res[2] > 0 ? res[2] : 0;
+	}
+	l->n = 0;
+}
+
+/* ---- device set vs. emulated firmware ------------------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* Devices of @host that share a WWID with another (one firmware LU twice). */
+static int duplicate_wwids(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	static char w[MAX_DEVS][96];
+	int n = host_devices(host, devs, MAX_DEVS), m = 0, i, dups = 0;
+
+	for (i = 0; i < n; i++) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/wwid",
+			 host, devs[i].channel, devs[i].id, devs[i].lun);
+		if (read_str(path, w[m], sizeof(w[m])) > 0)
+			m++;
+	}
+	qsort(w, (size_t)m, sizeof(w[0]), cmp_str);
+	for (i = 1; i < m; i++)
+		if (!strcmp(w[i], w[i - 1]))
+			dups++;
+	return dups;
+}
+
+/* Wait for the host to settle on the firmware's set, then count differences. */
+static void compare_devices(const char *name, int host, struct figures *f)
+{
+	static char expect[16384], have[16384];
+	struct req all;
+	int lost, stale, dups;
+
+	req_parse("- - -", &all);
+	vsas_devcmd(name, "flush");
+	vsas_fw_devices(name, &all, expect, sizeof(expect));
+	if (!wait_devices(host, expect, 3000))
+		vsas_fw_devices(name, &all, expect, sizeof(expect));
+	host_device_string(host, have, sizeof(have));
+	lost = count_words_in(expect, have, false);
+	stale = count_words_in(have, expect, false);
+	dups = duplicate_wwids(host);
+	if (lost > f->lost)
+		f->lost = lost;
+	if (stale > f->stale)
+		f->stale = stale;
+	if (dups > f->dups)
+		f->dups = dups;
+	f->lost_rounds += lost > 0;
+	f->stale_rounds += stale > 0;
+	if ((lost || stale || dups) && !f->note[0])
+		snprintf(f->note, sizeof(f->note), "round %lld: want [%.50s] have [%.50s]",
+			 f->rounds, expect, have);
+}
+
+#define CTR(n) vsas_counter(host, n)
+
+/* Counters of a host still present, added into @f. */
+static void take_counters(int host, struct figures *f)
+{
+	long long a = CTR("scan_calls_concurrent_max"), b = CTR("scans_active_max");
+
+	if ((a > b ? a : b) > f->scans_at_once)
+		f->scans_at_once = a > b ? a : b;
+	f->resets += CTR("resets");
+	f->io_failed_by_reset += CTR("io_failed_by_reset");
+	f->absent_probes += CTR("absent_probes");
+	f->rphyless += CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read");
+	f->hotplug += CTR("hotplug_events");
+	f->suspends += CTR("runtime_suspends");
+	f->resumes += CTR("runtime_resumes");
+	vsas_reset_counters(host);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void emit_figures(const struct rcell *c, const struct figures *f, const char *extra)
+{
+	diag("RELIABILITY {\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"k\": %d, "
+	     "\"rounds\": %lld, \"ops\": %lld, \"write_errors\": %lld, \"max_write_ms\": %lld, "
+	     "\"lost\": %lld, \"lost_rounds\": %lld, \"stale\": %lld, \"stale_rounds\": %lld, "
+	     "\"duplicated\": %lld, \"io_ops\": %lld, \"io_errors\": %lld, \"corrupt_blocks\": %lld, "
+	     "\"io_errors_after_removal\": %lld, \"concurrent_scan_start_max\": %lld, "
+	     "\"phy_resets\": %lld, \"io_failed_by_reset\": %lld, \"absent_probes\": %lld, "
+	     "\"rphyless_target_allocs\": %lld, \"hotplug_events\": %lld, "
+	     "\"runtime_suspends\": %lld, \"runtime_resumes\": %lld, \"suspended_seen\": %lld, "
+	     "\"removals\": %lld, \"removal_ms_max\": %lld, \"leftover_hosts\": %lld, "
+	     "\"reloads\": %lld, \"reload_errors\": %lld, \"stuck\": %s, \"stuck_state\": \"%c\", "
+	     "\"note\": \"%s\"%s}",
+	     c->id, c->pers, c->kind, c->k, f->rounds, f->ops, f->write_errors, f->max_write_ms,
+	     f->lost, f->lost_rounds, f->stale, f->stale_rounds, f->dups, f->io_ops,
+	     f->io_errors, f->corrupt, f->io_errors_removed, f->scans_at_once, f->resets,
+	     f->io_failed_by_reset, f->absent_probes, f->rphyless, f->hotplug, f->suspends,
+	     f->resumes, f->suspended_seen, f->removals, f->removal_ms_max, f->leftover_hosts,
+	     f->reloads, f->reload_errors, f->stuck ? "true" : "false",
+	     f->stuck_state ? f->stuck_state : '-', f->note, extra ? extra : "");
+}
+
+/* A round never returned: let the hung-task detector see it, record, end the boot. */
+static void __attribute__((noreturn)) end_boot_stuck(const struct rcell *c, struct figures *f,
+						     struct pool *p)
+{
+	int hung = (int)read_ll("/proc/sys/kernel/hung_task_timeout_secs");
+
+	f->stuck = true;
+	sleep_ms((unsigned int)(2 * (hung > 0 ? hung : 10) + 3) * 1000);
+	f->stuck_state = p ? pool_stuck_state(p) : '?';
+	emit_figures(c, f, NULL);
+	kmsg("cell end %s\n", c->id);
+	cells_end_boot("RELIABILITY", c->id);
+}
+
+/* ---- the cell kinds ---------------------------------------------------- */
+
+/* A line now and then, so a slow cell can be told from a stuck one. */
+static void progress(const struct rcell *c, const struct figures *f)
+{
+	static long long last;
+
+	if (now_ms() - last < 20000)
+		return;
+	last = now_ms();
+	diag("%s: round %lld of %d, %lld writes, slowest %lld ms", c->id, f->rounds,
+	     c->rounds ? c->rounds : 1, f->ops, f->max_write_ms);
+}
+
+/* Patience for one round: K writes that are serialised on the host. */
+static unsigned int patience_ms(const struct rcell *c)
+{
+	return 20000 + 1500 * (unsigned int)c->k;
+}
+
+static int parse_reqs(const struct rcell *c, const char *name, char reqs[][48])
+{
+	char copy[256], *t, *save;
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", c->reqs[0] ? c->reqs : "-_-_-");
+	for (t = strtok_r(copy, ",", &save); t && n < MAX_REQS; t = strtok_r(NULL, ",", &save)) {
+		snprintf(reqs[n], 48, "%s", t);
+		vsas_resolve_req(name, reqs[n], 48);
+		n++;
+	}
+	return n;
+}
+
+static int make_host(const struct rcell *c, const char *name, const char *const *params)
+{
+	char set[256];
+	int host = vsas_create(name, c->pers, params, c->topo[0] ? c->topo : NULL);
+
+	if (host < 0)
+		return -1;
+	snprintf(set, sizeof(set), "%s", c->set);
+	vsas_apply_settings(name, set);
+	vsas_devcmd(name, "flush");
+	sleep_ms(100);
+	return host;
+}
+
+/* The hot-plug disturbance of round @r: add or remove a device on a channel. */
+static void hotplug_step(const char *name, int r, const int *chans, int nch, int *extra)
+{
+	int ch = chans[r % nch], slot = r % nch;
+	char cmd[96], list[16384], *p;
+
+	if (extra[slot] < 0) {
+		snprintf(cmd, sizeof(cmd), ch ? "add ch=%d id=9" : "add ch=%d", ch);
+		if (vsas_devcmd(name, cmd))
+			return;
+		snprintf(cmd, sizeof(cmd), VSAS_CFS "/%s/devices", name);
+		if (read_str(cmd, list, sizeof(list)) <= 0)
+			return;
+		/* the newest device is the last line */
+		p = strrchr(list, '\n');
+		p = p ? p + 1 : list;
+		if (sscanf(p, "dev=%d", &extra[slot]) != 1)
+			extra[slot] = -1;
+	} else {
+		snprintf(cmd, sizeof(cmd), "remove dev=%d", extra[slot]);
+		vsas_devcmd(name, cmd);
+		extra[slot] = -1;
+	}
+}
+
+static int channels_of(const char *topo, int *chans)
+{
+	int n = 0, seen[4] = { 0 }, ch;
+	const char *p = topo;
+
+	for (;;) {
+		ch = (*p >= '1' && *p <= '3' && p[1] == ':') ? *p - '0' : 0;
+		if (!seen[ch]) {
+			seen[ch] = 1;
+			chans[n++] = ch;
+		}
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return n;
+}
+
+static bool wait_status(const char *pdev, const char *want, unsigned int ms)
+{
+	char path[600], st[32];
+	long long end = now_ms() + ms;
+
+	snprintf(path, sizeof(path), "%s/power/runtime_status", pdev);
+	do {
+		if (read_str(path, st, sizeof(st)) > 0 && !strcmp(st, want))
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* writers, delete, hotplug, rpm: one host, R rounds. */
+static void run_rounds(const struct rcell *c, struct figures *f)
+{
+	static const char *const rpm_params[] = { "rpm_allow=1", "autosuspend_ms=20", NULL };
+	bool rpm = !strcmp(c->kind, "rpm"), del = !strcmp(c->kind, "delete");
+	bool hot = !strcmp(c->kind, "hotplug");
+	char reqs[MAX_REQS][48], pdev[512] = "";
+	int host, nreqs, r, chans[4], nch, extra[4] = { -1, -1, -1, -1 };
+	struct loads l;
+	struct pool p;
+
+	host = make_host(c, "rel", rpm ? rpm_params : NULL);
+	if (host < 0) {
+		snprintf(f->note, sizeof(f->note), "host creation failed");
+		return;
+	}
+	nreqs = parse_reqs(c, "rel", reqs);
+	nch = channels_of(c->topo, chans);
+	if (rpm) {
+		vsas_pdev_path(host, pdev, sizeof(pdev));
+		run("for d in /sys/class/scsi_device/%d:*/device/power; do "
+		    "echo 20 > $d/autosuspend_delay_ms; echo auto > $d/control; done; "
+		    "echo auto > %s/power/control", host, pdev);
+	}
+	/* delete cells keep the load off the channel whose devices they delete */
+	loads_start(&l, host, del ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
+	vsas_reset_counters(host);
+	pool_start(&p, c->k);
+	for (r = 0; r < c->rounds; r++) {
+		if (rpm)
+			f->suspended_seen += wait_status(pdev, "suspended", 1000);
+		pool_send(&p, host, reqs, nreqs);
+		if (del)
+			delete_one_device(host, chans[nch - 1]);
+		else if (hot)
+			hotplug_step("rel", r, chans, nch, extra);
+		else if (rpm && r % 4 == 3)
+			run("echo on > %s/power/control; echo auto > %s/power/control", pdev, pdev);
+		if (!pool_collect(&p, patience_ms(c), f, false)) {
+			take_counters(host, f);
+			end_boot_stuck(c, f, &p);
+		}
+		f->rounds++;
+		progress(c, f);
+		if (del)	/* what was deleted comes back with a full scan */
+			scan_host(host, "- - -");
+		compare_devices("rel", host, f);
+	}
+	pool_stop(&p);
+	if (rpm)
+		run("echo on > %s/power/control", pdev);
+	loads_stop(&l, f, false);
+	take_counters(host, f);
+	if (vsas_destroy("rel"))
+		snprintf(f->note, sizeof(f->note), "host could not be removed");
+}
+
+/* remove / rmmod: the host goes away while the writers scan it. */
+static void run_removals(const struct rcell *c, struct figures *f)
+{
+	bool rmmod = !strcmp(c->kind, "rmmod");
+	char reqs[MAX_REQS][48], path[96], cmd[128];
+	struct pool p;
+	int r;
+
+	pool_start(&p, c->k);
+	for (r = 0; r < c->rounds; r++) {
+		struct loads l = { 0 };
+		long long t;
+		int host, nreqs;
+
+		if (rmmod) {
+			/* configfs hosts pin the module: use a module-parameter host */
+			char proc[48];
+
+			if (unload_module("vsas"))
+				f->reload_errors++;
+			snprintf(cmd, sizeof(cmd), "modprobe vsas hosts=%s", c->pers);
+			if (run("%s", cmd)) {
+				f->reload_errors++;
+				break;
+			}
+			snprintf(proc, sizeof(proc), "vsas_%s", c->pers);
+			host = find_host(proc);
+			nreqs = 1;
+			snprintf(reqs[0], 48, "- - -");
+		} else {
+			host = make_host(c, "rel", NULL);
+			nreqs = parse_reqs(c, "rel", reqs);
+			/* the sd disks hold the module, not the configfs host */
+			loads_start(&l, host, -1, IO_PACE_MS);
+		}
+		if (host < 0) {
+			snprintf(f->note, sizeof(f->note), "host creation failed in round %d", r);
+			break;
+		}
+		vsas_reset_counters(host);
+		pool_send(&p, host, reqs, nreqs);
+		sleep_ms(rnd_below(60));
+		take_counters(host, f);
+		t = now_ms();
+		if (rmmod) {
+			if (unload_module("vsas"))
+				f->reload_errors++;
+		} else if (vsas_destroy("rel")) {
+			snprintf(f->note, sizeof(f->note), "host could not be removed in round %d", r);
+		}
+		t = now_ms() - t;
+		f->removals++;
+		if (t > f->removal_ms_max)
+			f->removal_ms_max = t;
+		if (!pool_collect(&p, patience_ms(c), f, true))
+			end_boot_stuck(c, f, &p);
+		loads_stop(&l, f, true);
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d", host);
+		f->leftover_hosts += path_exists(path);
+		f->rounds++;
+		progress(c, f);
+	}
+	pool_stop(&p);
+	if (rmmod) {
+		unload_module("vsas");
+		if (vsas_load())
+			f->reload_errors++;
+		else
+			f->reloads++;
+	}
+}
+
+/* ---- bad input -------------------------------------------------------------- */
+
+/*
+ * The documented grammar of the scan attribute (scsi_sysfs.c scsi_scan()):
+ * three whitespace-separated fields, each "-" (wildcard) or a number in C
+ * notation (simple_strtoull base 0: 0x hex, leading 0 octal), nothing after
+ * the third; for a SAS host C <= max_channel, T < max_id (or an rphy's id),
+ * L < max_lun, and C and T fit the transport's 32-bit arguments.
+ */
+enum gclass { G_SYNTAX, G_RANGE, G_VALID };
+
+struct limits {
+	unsigned long long max_channel, max_id, max_lun;
+	unsigned int rphy_ids[64];
+	int nrphy;
+};
+
+static bool k_isspace(unsigned char ch)
+{
+	/* the kernel's ctype: \t \n \v \f \r, space and Latin-1 NBSP */
+	return ch == ' ' || (ch >= 9 && ch <= 13) || ch == 0xa0;
+}
+
+/* simple_strtoull(s, &end, 0) as lib/kstrtox.c does it; *ovf on overflow. */
+static unsigned long long k_strtoull(const char *s, const char **end, bool *ovf)
+{
+	unsigned int base = 10;
+	unsigned long long res = 0;
+
+	if (s[0] == '0') {
+		base = 8;
+		if ((s[1] | 0x20) == 'x' && strchr("0123456789abcdefABCDEF", s[2]) && s[2]) {
+			base = 16;
+			s += 2;
+		}
+	}
+	for (;; s++) {
+		unsigned int ch = (unsigned char)*s, lc = ch | 0x20, v;
+
+		if (ch >= '0' && ch <= '9')
+			v = ch - '0';
+		else if (lc >= 'a' && lc <= 'f')
+			v = lc - 'a' + 10;
+		else
+			break;
+		if (v >= base)
+			break;
+		if (res > (~0ULL - v) / base)
+			*ovf = true;
+		res = res * base + v;
+	}
+	*end = s;
+	return res;
+}
+
+static enum gclass classify(const char *buf, size_t len, const struct limits *lim)
+{
+	static const int width[3] = { 10, 10, 16 };
+	char tok[3][20], s[4096];
+	unsigned long long v[3];
+	bool wild[3], ovf = false;
+	const char *str = s;
+	int i, num = 0;
+
+	if (len >= sizeof(s))
+		len = sizeof(s) - 1;
+	memcpy(s, buf, len);
+	s[len] = '\0';		/* the store parses a C string: a NUL ends it */
+	/* vsscanf(str, "%10s %10s %16s %c") */
+	for (i = 0; i < 4; i++) {
+		int w;
+
+		if (i) {
+			while (k_isspace((unsigned char)*str))
+				str++;
+		}
+		if (!*str)
+			break;
+		if (i == 3) {
+			num++;		/* %c: anything after the third field */
+			break;
+		}
+		while (k_isspace((unsigned char)*str))
+			str++;
+		for (w = 0; *str && !k_isspace((unsigned char)*str) && w < width[i]; w++)
+			tok[i][w] = *str++;
+		tok[i][w] = '\0';
+		num++;
+	}
+	if (num != 3)
+		return G_SYNTAX;
+	for (i = 0; i < 3; i++) {
+		const char *end;
+
+		wild[i] = !strcmp(tok[i], "-");
+		if (wild[i])
+			continue;
+		v[i] = k_strtoull(tok[i], &end, &ovf);
+		if (*end)
+			return G_SYNTAX;
+	}
+	if (ovf)
+		return G_RANGE;
+	if (!wild[0] && v[0] > lim->max_channel)
+		return G_RANGE;
+	if (!wild[2] && v[2] >= lim->max_lun)
+		return G_RANGE;
+	if (!wild[1] && v[1] > 0xffffffffULL)
+		return G_RANGE;
+	if (!wild[1] && v[1] >= lim->max_id) {
+		for (i = 0; i < lim->nrphy; i++)
+			if (lim->rphy_ids[i] == v[1])
+				return G_VALID;
+		return G_RANGE;
+	}
+	return G_VALID;
+}
+
+/* The hand-picked cases; {C+1} etc. are the host's limits (see expand()). */
+static const char *const bad_table[] = {
+	"", " ", "\n", "\t\t", "-", "- -", "- - - -", "- - - -\n", "0 0 0 0", "-1 - -",
+	"- -1 -", "- - -1", "+0 - -", "0x0 - -", "0X1 - -", "0x - -", "00 - -", "08 - -",
+	"010 - -", "0xffffffff - -", "4294967295 - -", "4294967296 - -",
+	"18446744073709551615 - -", "99999999999 - -", "- 4294967296 -", "- 0xffffffff -",
+	"- - 18446744073709551616", "- - 0xffffffffffffffff", "- - 0xfffffffffffffff",
+	"* * *", "- * -", "-- - -", "- - --", "\t-\t-\t-\t", "- - -\n\n", "\xa0- - -",
+	"-\xa0-\xa0-", "\xc3\xa9 - -", "- - -\xff", "- - \xe2\x80\x93", "1e3 - -", "0b1 - -",
+	"- - 0.5", "a b c", "0 0", "0", "- - -x", "x- - -", "0,0,0", "0:0:0", "'-' '-' '-'",
+	"{C} - -", "{C+1} - -", "{C-1} - -", "- {I-1} -", "- {I} -", "- {I+1} -",
+	"- - {L-1}", "- - {L}", "- - {L+1}", "0 {R} 0", "0 {R} {L}", "{C+1} {R} 0",
+	"{C} {I} {L}", "0x{C+1x} - -", "0{C+1o} - -",
+};
+
+static void expand(const char *t, const struct limits *lim, char *out, size_t size)
+{
+	struct {
+		const char *key;
+		unsigned long long v;
+		const char *fmt;
+	} subs[] = {
+		{ "{C}", lim->max_channel, "%llu" }, { "{C+1}", lim->max_channel + 1, "%llu" },
+		{ "{C-1}", lim->max_channel - 1, "%llu" }, { "{I}", lim->max_id, "%llu" },
+		{ "{I+1}", lim->max_id + 1, "%llu" }, { "{I-1}", lim->max_id - 1, "%llu" },
+		{ "{L}", lim->max_lun, "%llu" }, { "{L+1}", lim->max_lun + 1, "%llu" },
+		{ "{L-1}", lim->max_lun - 1, "%llu" },
+		{ "{R}", lim->nrphy ? lim->rphy_ids[0] : 0, "%llu" },
+		{ "{C+1x}", lim->max_channel + 1, "%llx" },
+		{ "{C+1o}", lim->max_channel + 1, "%llo" },
+	};
+	size_t o = 0;
+	unsigned int i;
+
+	while (*t && o + 24 < size) {
+		for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+			if (!strncmp(t, subs[i].key, strlen(subs[i].key)))
+				break;
+		if (i < sizeof(subs) / sizeof(subs[0])) {
+			o += (size_t)snprintf(out + o, size - o, subs[i].fmt, subs[i].v);
+			t += strlen(subs[i].key);
+		} else {
+			out[o++] = *t++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* A number near a boundary, in decimal, hex or octal. */
+static void rnd_number(const struct limits *lim, char *out, size_t size)
+{
+	const unsigned long long pick[] = {
+		0, 1, 2, 3, lim->max_channel, lim->max_channel + 1, lim->max_id - 1,
+		lim->max_id, lim->max_id + 1, lim->max_lun - 1, lim->max_lun,
+		lim->max_lun + 1, 0xffffffffULL, 0x100000000ULL, 0x100000001ULL,
+		1ULL << 63, ~0ULL, rnd() & 0xffff, rnd(),
+		lim->nrphy ? lim->rphy_ids[rnd_below((unsigned int)lim->nrphy)] : 0,
+	};
+	unsigned long long v = pick[rnd_below(sizeof(pick) / sizeof(pick[0]))];
+
+	switch (rnd_below(4)) {
+	case 0:
+		snprintf(out, size, "%#llx", v);
+		break;
+	case 1:
+		snprintf(out, size, "0%llo", v);
+		break;
+	default:
+		snprintf(out, size, "%llu", v);
+	}
+}
+
+/* One random input into @buf; its length. */
+static size_t rnd_input(const struct limits *lim, char *buf, size_t size)
+{
+	static const char soup[] = "0123456789--------   \t\nxXabcdefgz+*?.,:\xa0\xff\x80\xc3";
+	size_t n = 0, len, i;
+
+	if (rnd_below(100) == 0) {
+		/* long: up to a page, a valid-looking start */
+		len = 100 + rnd_below((unsigned int)size - 200);
+		n = (size_t)snprintf(buf, size, "- - -");
+		while (n < len)
+			buf[n++] = soup[rnd_below(sizeof(soup) - 1)];
+		return n;
+	}
+	if (rnd_below(2)) {
+		/* byte soup, sometimes with NULs */
+		len = rnd_below(24);
+		for (i = 0; i < len; i++)
+			buf[n++] = rnd_below(40) ? soup[rnd_below(sizeof(soup) - 1)] : '\0';
+		return n;
+	}
+	/* structured: 1-5 fields, odd separators, wildcards, numbers, junk */
+	len = 1 + rnd_below(5);
+	if (rnd_below(4))
+		len = 3;
+	for (i = 0; i < len && n + 40 < size; i++) {
+		static const char *const sep[] = { " ", " ", " ", "  ", "\t", "\n", "\xa0", "" };
+		char num[32];
+		unsigned int kind = rnd_below(10);
+
+		if (i || rnd_below(8) == 0)
+			n += (size_t)snprintf(buf + n, size - n, "%s", sep[rnd_below(8)]);
+		if (kind < 4)
+			snprintf(num, sizeof(num), "-");
+		else if (kind == 4)
+			snprintf(num, sizeof(num), "%s", (const char *[]){ "--", "*", "+1", "-1",
+				 "0x", "1-", "- ", "0-" }[rnd_below(8)]);
+		else
+			rnd_number(lim, num, sizeof(num));
+		n += (size_t)snprintf(buf + n, size - n, "%s", num);
+	}
+	if (rnd_below(8) == 0)
+		buf[n++] = "\n \t\0x"[rnd_below(5)];
+	return n;
+}
+
+static void read_limits(const char *name, int host, struct limits *lim)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	char path[128];
+	int n, i;
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
+	lim->max_channel = (unsigned long long)read_ll(path);
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
+	lim->max_id = (unsigned int)read_ll(path);	/* shost->max_id is unsigned int */
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_lun", name);
+	lim->max_lun = (unsigned long long)read_ll(path);
+	lim->nrphy = 0;
+	n = host_devices(host, devs, MAX_DEVS);
+	for (i = 0; i < n && lim->nrphy < 64; i++)
+		if (devs[i].channel == 0 && devs[i].lun == 0)
+			lim->rphy_ids[lim->nrphy++] = devs[i].id;
+}
+
+/* What a write may change: probes and device life cycle. */
+struct snap {
+	char devs[8192];
+	long long probes, resets, added, removed;
+};
+
+static void snap_take(int host, struct snap *s)
+{
+	static const char *const names[] = { "target_allocs", "slave_allocs", "scan_start",
+					     "resets", "devs_added", "devs_removed" };
+	long long v[6];
+
+	host_device_string(host, s->devs, sizeof(s->devs));
+	vsas_counters(host, names, v, 6);
+	s->probes = v[0] + v[1] + v[2];
+	s->resets = v[3];
+	s->added = v[4];
+	s->removed = v[5];
+}
+
+/* Append @buf as a JSON string with \u escapes (for the examples). */
+static void json_escape(const char *buf, size_t len, char *out, size_t size)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && i < 40 && o + 8 < size; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
+	}
+	out[o] = '\0';
+}
+
+/*
+ * One write() of @len bytes to @path from a child, so that a request that
+ * never returns cannot hang the cell: the bytes written or -1 (*err set), or
+ * -2 if the write is still running after @ms.
+ */
+static ssize_t bad_write(const char *path, const char *buf, size_t len, int *err,
+			 unsigned int ms)
+{
+	struct pollfd pfd;
+	ssize_t res[2] = { -1, 0 };
+	int pfds[2];
+	pid_t pid;
+
+	if (pipe(pfds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+
+		close(pfds[0]);
+		res[0] = fd < 0 ? -1 : write(fd, buf, len);
+		res[1] = res[0] < 0 ? errno : 0;
+		if (write(pfds[1], res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfds[1]);
+	pfd.fd = pfds[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)ms) != 1) {
+		close(pfds[0]);
+		return -2;
+	}
+	if (read(pfds[0], res, sizeof(res)) != (ssize_t)sizeof(res))
+		res[0] = -1;
+	close(pfds[0]);
+	waitpid(pid, NULL, 0);
+	*err = (int)res[1];
+	return res[0];
+}
+
+static void run_badinput(const struct rcell *c, struct figures *f)
+{
+	static char buf[4096];
+	long long tried = 0, rejected = 0, accepted = 0, acc_valid = 0, rej_valid = 0;
+	long long acc_syntax = 0, acc_range = 0, side = 0, table_n = 0;
+	char path[96], examples[1200] = "", extra[1600];
+	struct limits lim;
+	struct loads l;
+	int host, i;
+
+	host = make_host(c, "rel", NULL);
+	if (host < 0) {
+		snprintf(f->note, sizeof(f->note), "host creation failed");
+		return;
+	}
+	read_limits("rel", host, &lim);
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
+	loads_start(&l, host, -1, 20);	/* lighter: thousands of writes follow */
+	vsas_reset_counters(host);
+	table_n = (long long)(sizeof(bad_table) / sizeof(bad_table[0]));
+	for (i = 0; i < c->n + table_n; i++) {
+		struct snap a, b;
+		enum gclass g;
+		const char *why = NULL;
+		size_t len;
+		ssize_t w;
+		int err = 0;
+
+		if (i < table_n) {
+			expand(bad_table[i], &lim, buf, sizeof(buf));
+			len = strlen(buf);
+			if (i == 0)
+				len = 0;
+		} else {
+			len = rnd_input(&lim, buf, sizeof(buf));
+		}
+		g = classify(buf, len, &lim);
+		snap_take(host, &a);
+		w = bad_write(path, buf, len, &err, patience_ms(c));
+		if (w == -2) {
+			/* a "valid" request that never returns (an unbounded walk) */
+			json_escape(buf, len, f->note, sizeof(f->note));
+			end_boot_stuck(c, f, NULL);
+		}
+		if (w > 0)	/* what a scan queued on the firmware event queue */
+			vsas_devcmd("rel", "flush");
+		snap_take(host, &b);
+		tried++;
+		f->ops = tried;
+		progress(c, f);
+		if (w <= 0) {
+			/* rejected (or an empty write the store never saw) */
+			rejected++;
+			rej_valid += g == G_VALID;
+			if (strcmp(a.devs, b.devs) || a.probes != b.probes ||
+			    a.resets != b.resets || a.added != b.added || a.removed != b.removed)
+				why = "rejected but changed something";
+		} else {
+			accepted++;
+			acc_valid += g == G_VALID;
+			if (g == G_SYNTAX)
+				why = "accepted though not in the grammar";
+			else if (g == G_RANGE)
+				why = "accepted though out of range";
+			else if (strcmp(a.devs, b.devs) || a.resets != b.resets ||
+				 a.removed != b.removed)
+				why = "scan changed the device set or reset";
+			acc_syntax += g == G_SYNTAX;
+			acc_range += g == G_RANGE;
+		}
+		if (why) {
+			side += why[0] == 'r' || why[0] == 's';
+			if (strlen(examples) < 900) {
+				char esc[360];
+
+				json_escape(buf, len, esc, sizeof(esc));
+				snprintf(examples + strlen(examples), sizeof(examples) - strlen(examples),
+					 "%s{\"input\": \"%s\", \"errno\": %d, \"why\": \"%s\"}",
+					 examples[0] ? ", " : "", esc, err, why);
+			}
+		}
+	}
+	loads_stop(&l, f, false);
+	f->ops = tried;
+	f->rounds = 1;
+	compare_devices("rel", host, f);
+	take_counters(host, f);
+	vsas_destroy("rel");
+	snprintf(extra, sizeof(extra),
+		 ", \"bad_tried\": %lld, \"bad_table\": %lld, \"bad_rejected\": %lld, "
+		 "\"bad_accepted\": %lld, \"bad_accepted_valid\": %lld, "
+		 "\"bad_rejected_valid\": %lld, \"bad_accepted_invalid\": %lld, "
+		 "\"bad_accepted_out_of_range\": %lld, \"bad_side_effects\": %lld, "
+		 "\"bad_examples\": [%s]",
+		 tried, table_n, rejected, accepted, acc_valid, rej_valid, acc_syntax, acc_range,
+		 side, examples);
+	emit_figures(c, f, extra);
+}
+
+static void run_cell(struct rcell *c)
+{
+	struct figures f;
+
+	memset(&f, 0, sizeof(f));
+	rng = c->seed ? c->seed : 1;
+	kmsg("cell begin %s\n", c->id);
+	if (!strcmp(c->kind, "badinput")) {
+		run_badinput(c, &f);
+		kmsg("cell end %s\n", c->id);
+		return;
+	}
+	if (!strcmp(c->kind, "remove") || !strcmp(c->kind, "rmmod"))
+		run_removals(c, &f);
+	else
+		run_rounds(c, &f);
+	emit_figures(c, &f, NULL);
+	kmsg("cell end %s\n", c->id);
+}
+
+static bool reliability_line(const char *line)
+{
+	struct rcell c;
+	char v[32];
+
+	memset(&c, 0, sizeof(c));
+	cell_field(line, "cell", c.id, sizeof(c.id));
+	cell_field(line, "pers", c.pers, sizeof(c.pers));
+	cell_field(line, "kind", c.kind, sizeof(c.kind));
+	cell_field(line, "topo", c.topo, sizeof(c.topo));
+	cell_field(line, "set", c.set, sizeof(c.set));
+	cell_field(line, "reqs", c.reqs, sizeof(c.reqs));
+	cell_field(line, "k", v, sizeof(v));
+	c.k = v[0] ? atoi(v) : 0;
+	if (c.k > MAX_K)
+		c.k = MAX_K;
+	cell_field(line, "rounds", v, sizeof(v));
+	c.rounds = v[0] ? atoi(v) : 1;
+	cell_field(line, "n", v, sizeof(v));
+	c.n = v[0] ? atoi(v) : 0;
+	cell_field(line, "seed", v, sizeof(v));
+	c.seed = strtoull(v, NULL, 0);
+	run_cell(&c);
+	return true;
+}
+
+GUEST_CASE_T(reliability, "run the reliability cells listed in " REL_FILE, 0)
+{
+	return cells_run(REL_FILE, reliability_line);
+}

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""The reliability suite (issue #7): races, removal, hot-plug, runtime PM,
+bad input and data integrity, per variant and personality.
+
+Cells are data (cells() below); the guest's `reliability` case runs them
+(guest/cases_reliability.c) and prints one measurement record per cell.
+Failure figures and verdicts are computed here from those records and the
+kernel log, never typed in. A cell whose scans never return ends its boot
+(recorded as stuck, with the hung-task reports it caused); the next boot
+runs the remaining cells.
+
+Usage: lab/reliability.py [--profile full|reduced] [--variants stock,fixed,...]
+Writes results/reliability.json and results/reliability.md.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm  # noqa: E402
+import matrix  # noqa: E402
+
+VARIANTS = matrix.VARIANTS
+# every personality of the matrix with its topology (hisi_sas_mc1 is a
+# matrix-only override); libsas ones have no driver channels
+PERS = [p for p in matrix.PERSONALITIES if p != "hisi_sas_mc1"]
+LIBSAS = {"hisi_sas", "aic94xx", "isci", "mvsas", "pm8001"}
+HUNG_TASK_SECS = 10
+
+
+def pclass(row):
+    return "libsas" if row in LIBSAS else "transport"
+
+
+def requests(row):
+    """The valid requests writers mix: everything, each used channel, one
+    channel-0 target, LUN 0 everywhere."""
+    chans = matrix.PERSONALITIES[row]["channels"]
+    return ["-_-_-"] + ["%d_-_-" % c for c in chans] + ["0_@id_-", "-_-_0"]
+
+
+# Sizes per profile. rounds: rounds per cell; each round every writer writes
+# once. "remove"/"rmmod" create a host per round.
+FULL = dict(writers=[(2, 40), (4, 40), (8, 30), (16, 30)], delete=(4, 30), hotplug=(4, 30),
+            rpm=(4, 30), remove=(4, 12), rmmod=(4, 3),
+            badinput={"smartpqi": 6000, "hisi_sas": 4000})
+# Baselines in the full profile: enough to show each failure, not more
+# (their stuck scans cost a boot each): writers, hot-plug and removal only.
+FULL_BASELINE = dict(writers=[(4, 10), (16, 5)], hotplug=(4, 5), remove=(4, 3),
+                     badinput={"smartpqi": 2000, "hisi_sas": 1000})
+# make check: fixed gets one cell of every kind; the baselines only the
+# cells that show their known failures (KNOWN_FAILURES).
+REDUCED = {
+    "fixed": [("smartpqi", "writers", 8, 3, 0), ("hisi_sas", "writers", 8, 2, 0),
+              ("hpsa", "delete", 4, 2, 0), ("mpt3sas", "hotplug", 4, 4, 0),
+              ("pm8001", "hotplug", 4, 2, 0), ("smartpqi", "rpm", 4, 3, 0),
+              ("mpi3mr", "remove", 4, 2, 0), ("isci", "remove", 4, 2, 0),
+              ("plain", "rmmod", 4, 1, 0), ("smartpqi", "badinput", 0, 1, 150)],
+    "stock": [("smartpqi", "delete", 2, 1, 0), ("smartpqi", "badinput", 0, 1, 30)],
+    "multichannel": [("smartpqi", "writers", 2, 1, 0)],
+    # 16 writers: several pick "- - -" in the same round (the mix is seeded)
+    "scanstart": [("hisi_sas", "writers", 16, 2, 0)],
+}
+# generous VM seconds per round (TCG + KASAN on a busy 2-CPU machine), for
+# boot time limits only; a bad input takes up to ~0.5 s
+BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, remove=25, rmmod=50, badinput=0)
+
+
+def cell(variant, row, kind, k, rounds, n=0):
+    p = matrix.PERSONALITIES[row]
+    cid = "%s/%s/k%d" % (row, kind, k) if kind != "badinput" else "%s/badinput" % row
+    seed = (hash_str("%s/%s" % (variant, cid)) & 0xffffffff) | 1
+    line = "cell=%s pers=%s topo=%s kind=%s k=%d rounds=%d seed=%d reqs=%s n=%d" % (
+        cid, p["pers"], p["topo"], kind, k, rounds, seed, ",".join(requests(row)), n)
+    if p.get("set"):
+        line += " set=" + p["set"]
+    budget = 30 + BUDGET[kind] * rounds * max(1, k // 4) + n // 2
+    return dict(id=cid, row=row, kind=kind, k=k, line=line, budget=budget)
+
+
+def hash_str(s):
+    """A stable seed (Python's hash() is salted per process)."""
+    h = 2166136261
+    for ch in s.encode():
+        h = ((h ^ ch) * 16777619) & 0xffffffff
+    return h
+
+
+def cells(profile, variant, scale=1.0):
+    """The cells of a profile; @scale multiplies the full profile's rounds
+    and bad inputs (a smaller run on a busy machine; reports say so)."""
+    if profile == "reduced":
+        return [cell(variant, *c) for c in REDUCED.get(variant, [])]
+    size = FULL if variant == "fixed" else FULL_BASELINE
+
+    def sc(n):
+        return max(1, int(round(n * scale)))
+    # bad input first: one long cell that must not be cut by a stuck scan
+    out = [cell(variant, row, "badinput", 0, 1, sc(n)) for row, n in size["badinput"].items()]
+    for row in PERS:
+        for k, r in size["writers"]:
+            out.append(cell(variant, row, "writers", k, sc(r)))
+        for kind in ("delete", "hotplug", "rpm", "remove", "rmmod"):
+            if kind not in size or (kind == "rpm" and row in LIBSAS):
+                continue    # vsas models runtime PM for transport-direct hosts
+            if kind == "rmmod" and row not in ("plain", "smartpqi", "mpt3sas", "hisi_sas"):
+                continue
+            k, r = size[kind]
+            out.append(cell(variant, row, kind, k, sc(r)))
+    return out
+
+
+def failures(rec, kind):
+    """The failure figures of one cell record (name -> count > 0)."""
+    f = {}
+    splats = rec.get("splats", [])
+    for s in splats:
+        key = "hung_tasks" if s["kind"] == "hung_task" else "splats"
+        f[key] = f.get(key, 0) + 1
+    if rec.get("error"):
+        f["no_record"] = 1
+    if rec.get("stuck"):
+        f["stuck_scans"] = 1
+    for name in ("write_errors", "lost", "stale", "duplicated", "io_errors", "corrupt_blocks",
+                 "leftover_hosts", "reload_errors", "rphyless_target_allocs",
+                 "bad_accepted_invalid", "bad_accepted_out_of_range", "bad_side_effects"):
+        if rec.get(name, 0):
+            f[name] = rec[name]
+    # A scan racing a hot-unplug may probe a target the driver reported a
+    # moment before it went: recorded, not a failure, in hot-plug cells.
+    # A bad input may validly ask for a LUN no device has: its probe is the
+    # requested scan, so bad-input cells do not judge absent probes either.
+    if rec.get("absent_probes", 0) and kind not in ("hotplug", "badinput"):
+        f["absent_probes"] = rec["absent_probes"]
+    if rec.get("phy_resets", 0):
+        f["phy_resets"] = rec["phy_resets"]
+    if rec.get("concurrent_scan_start_max", 0) > 1:
+        f["concurrent_scan_start"] = rec["concurrent_scan_start_max"]
+    if rec.get("note") and not f:
+        f["note"] = 1
+    return f
+
+
+# figures summed per variant x personality (issue point 4)
+SUMS = ["ops", "rounds", "io_ops", "io_errors", "corrupt_blocks", "lost", "stale", "duplicated",
+        "write_errors", "removals", "hotplug_events", "runtime_suspends", "bad_tried",
+        "bad_accepted", "bad_rejected", "bad_accepted_invalid", "bad_accepted_out_of_range",
+        "bad_side_effects", "phy_resets", "absent_probes"]
+
+
+def summarise(table):
+    rows = {}
+    for t in table:
+        key = (t["variant"], t["personality"])
+        r = rows.setdefault(key, dict(variant=t["variant"], personality=t["personality"],
+                                      pclass=pclass(t["personality"]), cells=0,
+                                      failing_cells=0, splats={}, hung_tasks=0, stuck=0,
+                                      **{s: 0 for s in SUMS}))
+        rec = t["record"]
+        r["cells"] += 1
+        r["failing_cells"] += t["verdict"] != "PASS"
+        for s in SUMS:
+            r[s] += rec.get(s, 0) or 0
+        for s in rec.get("splats", []):
+            if s["kind"] == "hung_task":
+                r["hung_tasks"] += 1
+            else:
+                r["splats"][s["kind"]] = r["splats"].get(s["kind"], 0) + 1
+        r["stuck"] += bool(rec.get("stuck") or rec.get("error"))
+    return list(rows.values())
+
+
+def stored_records(variant, outdir):
+    """Records of the boots stored for @variant (an interrupted run: a boot
+    that was killed has no boot.json; its logs are judged as they are)."""
+    recs = {}
+    for name in sorted(os.listdir(outdir)):
+        d = os.path.join(outdir, name)
+        if not name.startswith("reliability-%s-" % variant):
+            continue
+        if not os.path.exists(os.path.join(d, "boot.json")):
+            with open(os.path.join(d, "boot.json"), "w") as f:
+                json.dump({"name": name, "timeout": 0, "timed_out": True}, f)
+        res = vm.parse(d)
+        for line in res.get("diag", []):
+            if line.startswith("RELIABILITY {"):
+                rec = json.loads(line[len("RELIABILITY "):])
+                rec["splats"] = res["cell_splats"].get(rec["cell"], [])
+                rec["boot"] = name
+                recs[rec["cell"]] = rec
+    return recs
+
+
+def run(variants, profile, out, scale=1.0, only=None, from_logs=False):
+    outdir = os.path.join(out, "reliability")
+    os.makedirs(outdir, exist_ok=True)
+    start = time.monotonic()
+    table = []
+    vm_secs = {}
+    for v in variants:
+        info = vm.build_info(v)
+        vcells = [c for c in cells(profile, v, scale) if not only or only in c["id"]]
+        t0 = time.monotonic()
+        if from_logs:
+            recs = stored_records(v, outdir)
+            vm_secs[v] = "from stored logs: %d of %d cells" % (
+                sum(1 for c in vcells if c["id"] in recs), len(vcells))
+            vcells = [c for c in vcells if c["id"] in recs]
+        else:
+            recs = matrix.run_variant(v, list(vcells), outdir, hung_task_secs=HUNG_TASK_SECS,
+                                      tag="RELIABILITY", case="reliability",
+                                      path="/etc/sasscan/reliability.txt")
+        if not from_logs:
+            vm_secs[v] = "%d s" % round(time.monotonic() - t0)
+        for c in vcells:
+            rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
+            f = failures(rec, c["kind"])
+            table.append({"variant": v, "personality": c["row"], "kind": c["kind"],
+                          "k": c["k"], "cell": c["id"], "source": info.get("source"),
+                          "source_version": info.get("source_version"),
+                          "series": info.get("series"),
+                          "verdict": "FAIL" if f else "PASS", "failures": f, "record": rec})
+    summary = summarise(table)
+    secs = time.monotonic() - start
+    write_reports(table, summary, variants, out, profile, secs, vm_secs, scale)
+    return table, summary
+
+
+def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1.0):
+    with open(os.path.join(out, "reliability.json"), "w") as f:
+        json.dump({"profile": profile, "scale": scale, "variants": variants,
+                   "elapsed_s": round(secs), "vm_seconds": vm_secs, "summary": summary,
+                   "cells": table}, f, indent=1)
+    lines = ["# Reliability suite (%s profile%s)" % (
+        profile, "" if scale == 1.0 else ", scaled x%g" % scale), ""]
+    for v in variants:
+        t = next((t for t in table if t["variant"] == v), {})
+        lines.append("- `%s`: %s %s, series %s, %s" % (
+            v, t.get("source"), t.get("source_version"), t.get("series"), vm_secs.get(v)))
+    lines += ["", "## Per variant and personality", "",
+              "| variant | personality | cells (failing) | scan writes | splats | hung tasks | "
+              "stuck | lost / stale / dup | I/O ops | I/O errors | corrupt | removals | "
+              "hot-plug | runtime suspends | bad inputs tried / accepted / rejected | "
+              "bad accepted wrongly | PHY resets |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in summary:
+        lines.append("| %s | %s | %d (%d) | %d | %s | %d | %d | %d / %d / %d | %d | %d | %d | %d | "
+                     "%d | %d | %d / %d / %d | %d | %d |" % (
+                         r["variant"], r["personality"], r["cells"], r["failing_cells"], r["ops"]
+                         if r["bad_tried"] == 0 else r["ops"] - r["bad_tried"],
+                         ", ".join("%s %d" % kv for kv in sorted(r["splats"].items())) or "0",
+                         r["hung_tasks"], r["stuck"], r["lost"], r["stale"], r["duplicated"],
+                         r["io_ops"], r["io_errors"], r["corrupt_blocks"], r["removals"],
+                         r["hotplug_events"], r["runtime_suspends"], r["bad_tried"],
+                         r["bad_accepted"], r["bad_rejected"],
+                         r["bad_accepted_invalid"] + r["bad_accepted_out_of_range"] +
+                         r["bad_side_effects"], r["phy_resets"]))
+    lines += ["", "## Per class", "", "| variant | class | scan writes | removals | hot-plug events "
+              "| runtime suspends | bad inputs | failing cells |", "|---|---|---|---|---|---|---|---|"]
+    for v in variants:
+        for cl in ("transport", "libsas"):
+            rs = [r for r in summary if r["variant"] == v and r["pclass"] == cl]
+            if not rs:
+                continue
+            lines.append("| %s | %s | %d | %d | %d | %d | %d | %d |" % (
+                v, cl, sum(r["ops"] - r["bad_tried"] for r in rs),
+                sum(r["removals"] for r in rs), sum(r["hotplug_events"] for r in rs),
+                sum(r["runtime_suspends"] for r in rs), sum(r["bad_tried"] for r in rs),
+                sum(r["failing_cells"] for r in rs)))
+    lines += ["", "## Failing cells", "", "| variant | cell | failures |", "|---|---|---|"]
+    for t in table:
+        if t["verdict"] != "PASS":
+            lines.append("| %s | %s | %s |" % (t["variant"], t["cell"], ", ".join(
+                "%s %s" % kv for kv in sorted(t["failures"].items()))))
+    lines += ["", "Elapsed: %d s" % secs]
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "reliability.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+# The baselines' failures the suite must keep detecting: variant, cell, what,
+# predicate on the cell's row of the table.
+KNOWN_FAILURES = [
+    ("scanstart", "hisi_sas/writers/k16", "concurrent scan_start and PHY resets under K writers",
+     lambda t: t["failures"].get("concurrent_scan_start", 0) > 1
+     and t["failures"].get("phy_resets", 0) > 0),
+    ("multichannel", "smartpqi/writers/k2", "unbounded '- - -': stuck scan, hung task reported",
+     lambda t: "stuck_scans" in t["failures"] and t["failures"].get("hung_tasks", 0) > 0),
+    ("stock", "smartpqi/delete/k2", "a deleted logical drive is lost for good",
+     lambda t: t["failures"].get("lost", 0) > 0),
+    ("stock", "smartpqi/badinput", "out-of-range requests accepted",
+     lambda t: t["failures"].get("bad_accepted_out_of_range", 0) > 0),
+]
+
+
+def check_tests(out):
+    """make check: the reduced profile on every variant; [(name, ok, why)]."""
+    table, summary = run(VARIANTS, "reduced", out)
+    tests = []
+    for t in table:
+        if t["variant"] == "fixed":
+            tests.append(("reliability/fixed/" + t["cell"], t["verdict"] == "PASS",
+                          ", ".join("%s %s" % kv for kv in sorted(t["failures"].items()))))
+    for v, cid, what, pred in KNOWN_FAILURES:
+        t = next((t for t in table if (t["variant"], t["cell"]) == (v, cid)), None)
+        tests.append(("reliability/detects/%s/%s" % (v, cid), bool(t) and bool(pred(t)),
+                      "%s: not detected (%s)" % (what, t and t["failures"] or "cell missing")))
+    return tests
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--profile", default="full", choices=["full", "reduced"])
+    ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply the full profile's rounds and bad inputs")
+    ap.add_argument("--cells", help="only cells whose id contains this (development)")
+    ap.add_argument("--from-logs", action="store_true",
+                    help="judge the boots already stored under OUT/reliability (an "
+                         "interrupted run) instead of booting")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="merge earlier reliability.json files (e.g. variants run apart) "
+                         "into one report")
+    a = ap.parse_args()
+    if a.merge:
+        table, secs, vm_secs, variants = [], 0, {}, []
+        for path in a.merge:
+            d = json.load(open(path))
+            table += d["cells"]
+            secs = max(secs, d["elapsed_s"])
+            vm_secs.update(d["vm_seconds"])
+            variants += [v for v in d["variants"] if v not in variants]
+        write_reports(table, summarise(table), variants, a.out, d["profile"], secs, vm_secs,
+                      d.get("scale", 1.0))
+    else:
+        table, _ = run(a.variants.split(","), a.profile, a.out, a.scale, a.cells,
+                       a.from_logs)
+    return 0 if all(t["verdict"] == "PASS" for t in table if t["variant"] == "fixed") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
