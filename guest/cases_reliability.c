@@ -619,7 +619,15 @@ static void run_removals(const struct rcell *c, struct figures *f)
  * the third; for a SAS host C <= max_channel, T < max_id (or an rphy's id),
  * L < max_lun, and C and T fit the transport's 32-bit arguments.
  */
-enum gclass { G_SYNTAX, G_RANGE, G_VALID };
+/*
+ * G_WRAP: a number the midlayer cannot hand on as written. scsi_scan()
+ * (scsi_sysfs.c) parses 64-bit values but ->user_scan() and
+ * scsi_scan_host_selected() take channel and id as unsigned int, where ~0
+ * is SCAN_WILD_CARD: a channel or id >= 2^32 loses its upper bits and
+ * 4294967295 (like a LUN of 2^64 - 1) turns into "-" before any transport
+ * sees it. Counted apart: no transport's user_scan can reject it.
+ */
+enum gclass { G_SYNTAX, G_RANGE, G_WRAP, G_VALID };
 
 struct limits {
 	unsigned long long max_channel, max_id, max_lun;
@@ -713,11 +721,12 @@ static enum gclass classify(const char *buf, size_t len, const struct limits *li
 	}
 	if (ovf)
 		return G_RANGE;
+	if ((!wild[0] && v[0] >= 0xffffffffULL) || (!wild[1] && v[1] >= 0xffffffffULL) ||
+	    (!wild[2] && v[2] == ~0ULL))
+		return G_WRAP;
 	if (!wild[0] && v[0] > lim->max_channel)
 		return G_RANGE;
 	if (!wild[2] && v[2] >= lim->max_lun)
-		return G_RANGE;
-	if (!wild[1] && v[1] > 0xffffffffULL)
 		return G_RANGE;
 	if (!wild[1] && v[1] >= lim->max_id) {
 		for (i = 0; i < lim->nrphy; i++)
@@ -946,7 +955,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 {
 	static char buf[4096];
 	long long tried = 0, rejected = 0, accepted = 0, acc_valid = 0, rej_valid = 0;
-	long long acc_syntax = 0, acc_range = 0, side = 0, table_n = 0;
+	long long acc_syntax = 0, acc_range = 0, acc_wrap = 0, side = 0, table_n = 0;
 	char path[96], examples[1200] = "", extra[1600];
 	struct limits lim;
 	struct loads l;
@@ -1006,11 +1015,14 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 				why = "accepted though not in the grammar";
 			else if (g == G_RANGE)
 				why = "accepted though out of range";
+			else if (g == G_WRAP)
+				why = "accepted: the midlayer truncated it";
 			else if (strcmp(a.devs, b.devs) || a.resets != b.resets ||
 				 a.removed != b.removed)
 				why = "scan changed the device set or reset";
 			acc_syntax += g == G_SYNTAX;
 			acc_range += g == G_RANGE;
+			acc_wrap += g == G_WRAP;
 		}
 		if (why) {
 			side += why[0] == 'r' || why[0] == 's';
@@ -1034,10 +1046,10 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 		 ", \"bad_tried\": %lld, \"bad_table\": %lld, \"bad_rejected\": %lld, "
 		 "\"bad_accepted\": %lld, \"bad_accepted_valid\": %lld, "
 		 "\"bad_rejected_valid\": %lld, \"bad_accepted_invalid\": %lld, "
-		 "\"bad_accepted_out_of_range\": %lld, \"bad_side_effects\": %lld, "
-		 "\"bad_examples\": [%s]",
+		 "\"bad_accepted_out_of_range\": %lld, \"bad_accepted_wrapped\": %lld, "
+		 "\"bad_side_effects\": %lld, \"bad_examples\": [%s]",
 		 tried, table_n, rejected, accepted, acc_valid, rej_valid, acc_syntax, acc_range,
-		 side, examples);
+		 acc_wrap, side, examples);
 	emit_figures(c, f, extra);
 }
 

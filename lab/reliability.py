@@ -15,6 +15,7 @@ Writes results/reliability.json and results/reliability.md.
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -147,6 +148,7 @@ def failures(rec, kind):
 SUMS = ["ops", "rounds", "io_ops", "io_errors", "corrupt_blocks", "lost", "stale", "duplicated",
         "write_errors", "removals", "hotplug_events", "runtime_suspends", "bad_tried",
         "bad_accepted", "bad_rejected", "bad_accepted_invalid", "bad_accepted_out_of_range",
+        "bad_accepted_wrapped",
         "bad_side_effects", "phy_resets", "absent_probes"]
 
 
@@ -243,11 +245,11 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
               "| variant | personality | cells (failing) | scan writes | splats | hung tasks | "
               "stuck | lost / stale / dup | I/O ops | I/O errors | corrupt | removals | "
               "hot-plug | runtime suspends | bad inputs tried / accepted / rejected | "
-              "bad accepted wrongly | PHY resets |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "bad accepted wrongly | truncated by the midlayer | PHY resets |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary:
         lines.append("| %s | %s | %d (%d) | %d | %s | %d | %d | %d / %d / %d | %d | %d | %d | %d | "
-                     "%d | %d | %d / %d / %d | %d | %d |" % (
+                     "%d | %d | %d / %d / %d | %d | %d | %d |" % (
                          r["variant"], r["personality"], r["cells"], r["failing_cells"], r["ops"]
                          if r["bad_tried"] == 0 else r["ops"] - r["bad_tried"],
                          ", ".join("%s %d" % kv for kv in sorted(r["splats"].items())) or "0",
@@ -256,7 +258,7 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
                          r["hotplug_events"], r["runtime_suspends"], r["bad_tried"],
                          r["bad_accepted"], r["bad_rejected"],
                          r["bad_accepted_invalid"] + r["bad_accepted_out_of_range"] +
-                         r["bad_side_effects"], r["phy_resets"]))
+                         r["bad_side_effects"], r["bad_accepted_wrapped"], r["phy_resets"]))
     lines += ["", "## Per class", "", "| variant | class | scan writes | removals | hot-plug events "
               "| runtime suspends | bad inputs | failing cells |", "|---|---|---|---|---|---|---|---|"]
     for v in variants:
@@ -293,6 +295,13 @@ KNOWN_FAILURES = [
      lambda t: t["failures"].get("lost", 0) > 0),
     ("stock", "smartpqi/badinput", "out-of-range requests accepted",
      lambda t: t["failures"].get("bad_accepted_out_of_range", 0) > 0),
+    # Not sas_user_scan's: scsi_scan() (scsi_sysfs.c) hands channel and id on
+    # as unsigned int, so no transport sees 2^32 or 4294967295 as written.
+    # The series does not change that yet; the suite must keep showing it.
+    ("stock", "smartpqi/badinput", "channel/id >= 2^32 truncated by the midlayer",
+     lambda t: t["record"].get("bad_accepted_wrapped", 0) > 0),
+    ("fixed", "smartpqi/badinput", "channel/id >= 2^32 truncated by the midlayer",
+     lambda t: t["record"].get("bad_accepted_wrapped", 0) > 0),
 ]
 
 
@@ -306,7 +315,8 @@ def check_tests(out):
                           ", ".join("%s %s" % kv for kv in sorted(t["failures"].items()))))
     for v, cid, what, pred in KNOWN_FAILURES:
         t = next((t for t in table if (t["variant"], t["cell"]) == (v, cid)), None)
-        tests.append(("reliability/detects/%s/%s" % (v, cid), bool(t) and bool(pred(t)),
+        slug = "_".join(re.findall(r"[a-z0-9]+", what.lower())[:4])
+        tests.append(("reliability/detects/%s/%s/%s" % (v, cid, slug), bool(t) and bool(pred(t)),
                       "%s: not detected (%s)" % (what, t and t["failures"] or "cell missing")))
     return tests
 
