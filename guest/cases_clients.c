@@ -123,14 +123,6 @@ static bool contains(const char *have, const char *want)
 	return true;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* One channel-C device of the host (the first LUN-0 sdev), or false. */
 static bool pick_device(int host, int ch, unsigned int *id)
 {

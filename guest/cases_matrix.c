@@ -51,35 +51,6 @@ struct req {
 	bool wild_ch, wild_id, wild_lun;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void field(const char *line, const char *key, char *out, size_t size)
-{
-	char pat[32];
-	const char *p;
-	size_t n;
-
-	out[0] = '\0';
-	snprintf(pat, sizeof(pat), " %s=", key);
-	p = strstr(line, pat);
-	if (!p && !strncmp(line, pat + 1, strlen(pat + 1)))
-		p = line - 1;
-	if (!p)
-		return;
-	p += strlen(pat);
-	n = strcspn(p, " \n");
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 static void underscores_to_spaces(char *s)
 {
 	for (; *s; s++)
@@ -169,48 +140,6 @@ static int count_in(const char *a, const char *b, bool in)
 			n++;
 	}
 	return n;
-}
-
-static pid_t start_writer(int host, const char *req, int *rc_fd)
-{
-	int pfd[2];
-	pid_t pid;
-
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int rc = scan_host(host, req);
-
-		if (write(pfd[1], &rc, sizeof(rc)) != sizeof(rc))
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	*rc_fd = pfd[0];
-	return pid;
-}
-
-static bool wait_writer(pid_t pid, unsigned int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (now_ms() < end) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return true;
-		sleep_ms(20);
-	}
-	return false;
-}
-
-static int writer_rc(int fd)
-{
-	int rc = -9999;
-
-	if (read(fd, &rc, sizeof(rc)) != sizeof(rc))
-		rc = -9999;
-	close(fd);
-	return rc;
 }
 
 static char task_state(pid_t pid)
@@ -386,37 +315,14 @@ static void emit(const char *fmt, ...)
 			 CTR("scan_calls_concurrent_max") : CTR("scans_active_max"))
 
 /* The last slow scan's probe rate and the size of the id walk it implies. */
-static struct {
-	double rate, total;
-} walk;
+static struct vsas_walk walk;
 
-/*
- * A scan is still running after SCAN_PATIENCE_MS. Sample its probe rate and
- * extrapolate the generic id walk (max_id ids on each channel it covers);
- * if the rest would take at most 5 minutes the scan is bounded, only slow
- * under emulation: wait for it. Returns true if it finished.
- */
+/* A scan still running after SCAN_PATIENCE_MS: bounded (and over) or not. */
 static bool slow_but_bounded(const struct cell *c, const char *name, int host,
 			     pid_t w, const struct req *r)
 {
-	long long p0, p1, t1, mc, mi;
-	char path[128];
-	double left;
-
-	p0 = CTR("absent_probes");
-	t1 = now_ms();
-	sleep_ms(3000);
-	p1 = CTR("absent_probes");
-	walk.rate = (p1 - p0) * 1000.0 / (double)(now_ms() - t1);
-	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
-	mc = read_ll(path);
-	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
-	mi = read_ll(path);
-	walk.total = (double)(r->wild_ch ? mc : 1) * (double)mi;
-	left = walk.rate > 0 ? (walk.total - (double)p1) / walk.rate : 1e12;
-	diag("cell %s: still scanning, %.1f probes/s, %.3g to go (%.0f s)", c->id,
-	     walk.rate, walk.total - (double)p1, left);
-	return left <= 300 && wait_writer(w, (unsigned int)(left + 60) * 1000);
+	diag("cell %s: still scanning", c->id);
+	return vsas_wait_walk(name, host, r->wild_ch, w, &walk);
 }
 
 /* Run one cell; returns false if the boot must end (unbounded scan). */
@@ -482,14 +388,14 @@ static bool run_cell(struct cell *c, int idx)
 
 	/* the request */
 	t0 = now_ms();
-	w = start_writer(host, c->req, &fd);
+	w = scan_writer_start(host, c->req, &fd);
 	w2 = -1;
 	if (!strcmp(c->kind, "writers"))
-		w2 = start_writer(host, c->req, &fd2);
-	if (!wait_writer(w, SCAN_PATIENCE_MS) && !slow_but_bounded(c, name, host, w, &r)) {
+		w2 = scan_writer_start(host, c->req, &fd2);
+	if (!wait_child(w, SCAN_PATIENCE_MS) && !slow_but_bounded(c, name, host, w, &r)) {
 		/* unbounded: show the second writer blocked, end the boot */
 		if (w2 < 0)
-			w2 = start_writer(host, "- - -", &fd2);
+			w2 = scan_writer_start(host, "- - -", &fd2);
 		hung_secs = (int)read_ll("/proc/sys/kernel/hung_task_timeout_secs");
 		sleep_ms((unsigned int)(2 * hung_secs + 3) * 1000);
 		emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"request\": \"%s\", "
@@ -508,10 +414,10 @@ static bool run_cell(struct cell *c, int idx)
 		return false;
 	}
 	elapsed = now_ms() - t0;
-	rc = writer_rc(fd);
+	rc = scan_writer_rc(fd, NULL, NULL);
 	if (w2 > 0) {
-		wait_writer(w2, 600000);
-		rc2 = writer_rc(fd2);
+		wait_child(w2, 600000);
+		rc2 = scan_writer_rc(fd2, NULL, NULL);
 	}
 	vsas_devcmd(name, "flush");
 	sleep_ms(300);
@@ -572,14 +478,14 @@ GUEST_CASE_T(matrix, "run the scenario matrix cells listed in " MATRIX_FILE, 0)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		memset(&c, 0, sizeof(c));
-		field(line, "cell", c.id, sizeof(c.id));
-		field(line, "pers", c.pers, sizeof(c.pers));
-		field(line, "kind", c.kind, sizeof(c.kind));
-		field(line, "req", c.req, sizeof(c.req));
-		field(line, "topo", c.topo, sizeof(c.topo));
-		field(line, "set", c.set, sizeof(c.set));
-		field(line, "add", c.add, sizeof(c.add));
-		field(line, "ch", chs, sizeof(chs));
+		line_field(line, "cell", c.id, sizeof(c.id));
+		line_field(line, "pers", c.pers, sizeof(c.pers));
+		line_field(line, "kind", c.kind, sizeof(c.kind));
+		line_field(line, "req", c.req, sizeof(c.req));
+		line_field(line, "topo", c.topo, sizeof(c.topo));
+		line_field(line, "set", c.set, sizeof(c.set));
+		line_field(line, "add", c.add, sizeof(c.add));
+		line_field(line, "ch", chs, sizeof(chs));
 		c.ch = chs[0] ? atoi(chs) : -1;
 		if (!run_cell(&c, idx++)) {
 			/* a scan is stuck for good: end the boot now */

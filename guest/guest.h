@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum case_result { CASE_PASS = 0, CASE_FAIL = 1, CASE_SKIP = 2 };
 
@@ -54,8 +55,12 @@ extern FILE *tap_copy;
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A raw line on both channels (used for nested KTAP). */
 void tap_line(const char *line);
-/* A line into the kernel log (/dev/kmsg), so it is ordered with kernel messages. */
+/*
+ * A line into the kernel log (/dev/kmsg), so it is ordered with kernel
+ * messages; at kmsg_level (default 5, notice).
+ */
 void kmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int kmsg_level;
 
 /* Checks: print a diagnostic and remember the failure, but go on. */
 extern int case_failed;
@@ -83,6 +88,17 @@ int run_capture(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 void sleep_ms(unsigned int ms);
+/* CLOCK_MONOTONIC in microseconds / milliseconds. */
+long long now_us(void);
+long long now_ms(void);
+/*
+ * The CPU's time stamp counter (0 where there is none). Under QEMU TCG the
+ * kernel marks the TSC unstable and CLOCK_MONOTONIC ticks in jiffies (4 ms);
+ * the TSC still runs at a constant rate, calibrate it against the clock.
+ */
+long long tsc_cycles(void);
+/* The value of " key=value" in a cell line (words separated by spaces), or "". */
+void line_field(const char *line, const char *key, char *out, size_t size);
 /* rmmod @name, retrying while it is busy for up to 10 s; 0 once it is gone. */
 int unload_module(const char *name);
 
@@ -108,6 +124,16 @@ bool wait_devices(int host, const char *want, unsigned int ms);
 int delete_all_devices(int host);
 /* Write @req to /sys/class/scsi_host/host<N>/scan; 0 or -errno. */
 int scan_host(int host, const char *req);
+/*
+ * Write @req to the host's scan attribute in a child; its result arrives
+ * through *@rc_fd: scan_writer_rc() returns it once the child has ended and
+ * stores the write's duration (child side) in *@us (CLOCK_MONOTONIC) and
+ * *@cycles (TSC); either may be NULL.
+ */
+pid_t scan_writer_start(int host, const char *req, int *rc_fd);
+int scan_writer_rc(int fd, long long *us, long long *cycles);
+/* Reap child @pid within @ms; false if it is still running. */
+bool wait_child(pid_t pid, unsigned int ms);
 /* The sd disk name (e.g. "sda") bound to a device, or "" if none. */
 void device_disk(const struct scsi_addr *a, char *buf, size_t size);
 

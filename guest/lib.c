@@ -341,3 +341,95 @@ bool kunit_suite_passed(const char *suite)
 	}
 	return ok_seen && !bad;
 }
+
+long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+long long tsc_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return (long long)__builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+long long now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+void line_field(const char *line, const char *key, char *out, size_t size)
+{
+	char pat[32];
+	const char *p;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p && !strncmp(line, pat + 1, strlen(pat + 1)))
+		p = line - 1;
+	if (!p)
+		return;
+	p += strlen(pat);
+	n = strcspn(p, " \n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+pid_t scan_writer_start(int host, const char *req, int *rc_fd)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		long long r[3], t0 = now_us(), c0 = tsc_cycles();
+
+		r[0] = scan_host(host, req);
+		r[2] = tsc_cycles() - c0;
+		r[1] = now_us() - t0;
+		if (write(pfd[1], r, sizeof(r)) != sizeof(r))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	*rc_fd = pfd[0];
+	return pid;
+}
+
+bool wait_child(pid_t pid, unsigned int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+int scan_writer_rc(int fd, long long *us, long long *cycles)
+{
+	long long r[3] = { -9999, -1, -1 };
+
+	if (read(fd, r, sizeof(r)) != sizeof(r))
+		r[0] = -9999;
+	close(fd);
+	if (us)
+		*us = r[1];
+	if (cycles)
+		*cycles = r[2];
+	return (int)r[0];
+}

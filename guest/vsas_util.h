@@ -30,6 +30,29 @@ int vsas_set(const char *name, const char *attr, const char *value);
 int vsas_devcmd(const char *name, const char *cmd);
 /* A counter of host @host from debugfs ("name value" lines), or -1. */
 long long vsas_counter(int host, const char *counter);
+/*
+ * Commands by opcode of @host (debugfs "opcode_0xNN" lines) into @opc[256];
+ * returns the total, or -1.
+ */
+long long vsas_opcodes(int host, long long opc[256]);
+/*
+ * A generic id walk in progress on host @name (@host): absent probes and
+ * commands per second over @ms, the probes so far, and the walk's size:
+ * max_id ids on each channel it covers (1..max_channel if @all_ch, else 1).
+ */
+struct vsas_walk {
+	double rate, cmd_rate, total;
+	long long probes;
+};
+void vsas_sample_walk(const char *name, int host, bool all_ch, unsigned int ms,
+		      struct vsas_walk *w);
+/*
+ * Scan writer @w is still running: sample its walk for 3 s (into @walk); if
+ * the rest would take at most 5 minutes the scan is bounded, only slow
+ * under emulation: wait for it. Returns true if @w finished.
+ */
+bool vsas_wait_walk(const char *name, int host, bool all_ch, pid_t w,
+		    struct vsas_walk *walk);
 /* Reset all counters of @host; 0 or -errno. */
 int vsas_reset_counters(int host);
 /* Write to the host's debugfs call_scan file; 0 or -errno. */

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rescan benchmark, guest side (docs/bench.md). The host (lab/bench.py)
+ * writes the cells into /etc/sasscan/bench.txt, one per line:
+ *
+ *   cell=ID pers=NAME topo=A,B,... devs=N runs=R1,R2,... reps=N kreps=N k=N
+ *       [set=attr=v;attr=v]
+ *
+ * runs: "def" (the personality's max_id), a number (max_id set to it), or
+ * "knew" (k devices deleted from the midlayer, then the rescan finds them).
+ * For every cell the case creates one vsas host with N devices and waits
+ * until all are present, then per run does reps wildcard rescans (`- - -`),
+ * each with the counters reset before it, and prints one line per rescan
+ *
+ *   # BENCH {"cell": ..., "run": ..., "us": ..., "opc": {"0x12": n, ...}, ...}
+ *
+ * sd is kept from binding (scsi bus drivers_autoprobe = 0), so the commands
+ * counted are the midlayer's scan commands only. A rescan still running
+ * after SCAN_PATIENCE_MS is an unbounded id walk: its probe rate is sampled,
+ * one "unbounded" record printed and the boot ended; the host boots again
+ * for the remaining runs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "vsas_util.h"
+
+#define BENCH_FILE "/etc/sasscan/bench.txt"
+#define SCAN_PATIENCE_MS 10000	/* a rescan still running is sampled */
+#define AUTOPROBE "/sys/bus/scsi/drivers_autoprobe"
+#define PRINTK "/proc/sys/kernel/printk"
+
+/* TSC cycles per second, calibrated against CLOCK_MONOTONIC (0: none) */
+static double tsc_hz;
+
+struct bench_cell {
+	char id[96], pers[32], topo[256], set[128], runs[128], name[16];
+	int devs, reps, kreps, k, host;
+};
+
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag("BENCH %s", buf);
+}
+
+static int present(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+
+	return host_devices(host, devs, MAX_DEVS);
+}
+
+static bool wait_present(int host, int want, unsigned int ms)
+{
+	for (;;) {
+		if (present(host) == want)
+			return true;
+		if (ms < 50)
+			return false;
+		sleep_ms(50);
+		ms -= 50;
+	}
+}
+
+/* Non-zero opcodes of @host as a JSON object into @buf; returns the total. */
+static long long opcodes_json(int host, char *buf, size_t size)
+{
+	long long opc[256], total = vsas_opcodes(host, opc);
+	size_t used = snprintf(buf, size, "{");
+	unsigned int i;
+
+	for (i = 0; i < 256 && used < size; i++)
+		if (opc[i])
+			used += snprintf(buf + used, size - used, "%s\"0x%02x\": %lld",
+					 used > 1 ? ", " : "", i, opc[i]);
+	if (used < size)
+		snprintf(buf + used, size - used, "}");
+	return total;
+}
+
+/*
+ * Delete @k devices spread over the sorted device list (every n/k-th), so
+ * the new ones are on every channel and target the topology uses.
+ */
+static int delete_spread(int host, int k)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	int n = host_devices(host, devs, MAX_DEVS), i, bad = 0;
+	char path[128];
+
+	for (i = 0; i < k && i < n; i++) {
+		const struct scsi_addr *a = &devs[(long long)i * n / k];
+
+		snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/delete",
+			 host, a->channel, a->id, a->lun);
+		if (write_str(path, "1"))
+			bad++;
+	}
+	return bad ? -EIO : 0;
+}
+
+/*
+ * One timed wildcard rescan with counters reset before it. Returns false if
+ * it is unbounded (the record says so; the caller ends the boot).
+ */
+static bool rescan(struct bench_cell *c, const char *run, int rep)
+{
+	char opc[1024], maxid[32], path[128];
+	int before = present(c->host), fd, rc;
+	long long us, cycles, total;
+	struct vsas_walk walk;
+	pid_t w;
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", c->name);
+	read_str(path, maxid, sizeof(maxid));
+	vsas_reset_counters(c->host);
+	w = scan_writer_start(c->host, "- - -", &fd);
+	if (!wait_child(w, SCAN_PATIENCE_MS) &&
+	    !vsas_wait_walk(c->name, c->host, true, w, &walk)) {
+		emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, \"max_id\": %s, "
+		     "\"unbounded\": true, \"probe_rate\": %.1f, \"cmd_rate\": %.1f, "
+		     "\"absent_probes\": %lld, \"extrapolated_probes\": %.0f, "
+		     "\"extrapolated_s\": %.0f, \"devices\": %d}",
+		     c->id, run, rep, maxid, walk.rate, walk.cmd_rate, walk.probes, walk.total,
+		     walk.rate > 0 ? walk.total / walk.rate : -1.0, before);
+		return false;
+	}
+	rc = scan_writer_rc(fd, &us, &cycles);
+	total = opcodes_json(c->host, opc, sizeof(opc));
+	emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, \"max_id\": %s, "
+	     "\"unbounded\": false, \"rc\": %d, \"us\": %lld, \"tsc_us\": %.1f, "
+	     "\"devices\": %d, "
+	     "\"before\": %d, \"after\": %d, \"cmds\": %lld, \"opc_total\": %lld, "
+	     "\"opc\": %s, \"absent_cmds\": %lld, \"absent_probes\": %lld, "
+	     "\"target_allocs\": %lld, \"slave_allocs\": %lld, \"resets\": %lld}",
+	     c->id, run, rep, maxid, rc, us, tsc_hz > 0 ? (double)cycles * 1e6 / tsc_hz : -1.0,
+	     c->devs, before, present(c->host),
+	     vsas_counter(c->host, "cmds"), total, opc,
+	     vsas_counter(c->host, "absent_cmds"), vsas_counter(c->host, "absent_probes"),
+	     vsas_counter(c->host, "target_allocs"), vsas_counter(c->host, "slave_allocs"),
+	     vsas_counter(c->host, "resets"));
+	return true;
+}
+
+/* The runs of one cell; false if one was unbounded (end the boot). */
+static bool bench_runs(struct bench_cell *c, const char *def_maxid)
+{
+	char runs[128], *run, *save;
+	int rep;
+
+	snprintf(runs, sizeof(runs), "%s", c->runs);
+	for (run = strtok_r(runs, ",", &save); run; run = strtok_r(NULL, ",", &save)) {
+		bool knew = !strcmp(run, "knew");
+
+		vsas_set(c->name, "max_id", knew || !strcmp(run, "def") ? def_maxid : run);
+		for (rep = 0; rep < (knew ? c->kreps : c->reps); rep++) {
+			int n = present(c->host);
+
+			if (knew && (n != c->devs || delete_spread(c->host, c->k) ||
+				     !wait_present(c->host, n - c->k, 30000))) {
+				/* a rescan that did not restore them ends the run */
+				emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, "
+				     "\"stopped\": \"%d of %d present\"}", c->id, run, rep,
+				     n, c->devs);
+				break;
+			}
+			if (!rescan(c, run, rep))
+				return false;
+		}
+	}
+	vsas_set(c->name, "max_id", def_maxid);
+	return true;
+}
+
+/* Run one cell; false if the boot must end (unbounded rescan). */
+static bool bench_cell(struct bench_cell *c, int idx)
+{
+	const char *params[] = { "num_phys=16", NULL, NULL, NULL };
+	char maxid[32], path[128], set[128], *kv, *save;
+	long long t0, create_us;
+	int n, np = 1;
+	bool more;
+
+	snprintf(c->name, sizeof(c->name), "b%d", idx);
+	snprintf(set, sizeof(set), "%s", c->set);
+	for (kv = strtok_r(set, ";", &save); kv && np < 3; kv = strtok_r(NULL, ";", &save))
+		params[np++] = kv;
+	kmsg("cell begin %s\n", c->id);
+	t0 = now_us();
+	c->host = vsas_create(c->name, c->pers, params, c->topo);
+	if (c->host >= 0)
+		wait_present(c->host, c->devs, 60000 + 200U * c->devs);
+	create_us = now_us() - t0;
+	n = c->host >= 0 ? present(c->host) : -1;
+	if (n != c->devs) {
+		emit("{\"cell\": \"%s\", \"error\": \"host with %d devices: %d present\"}",
+		     c->id, c->devs, n);
+		kmsg("cell end %s\n", c->id);
+		vsas_destroy(c->name);
+		return true;
+	}
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", c->name);
+	read_str(path, maxid, sizeof(maxid));
+	emit("{\"cell\": \"%s\", \"run\": \"create\", \"us\": %lld, \"devices\": %d, "
+	     "\"max_id\": %s}", c->id, create_us, n, maxid);
+	more = bench_runs(c, maxid);
+	kmsg("cell end %s\n", c->id);
+	if (more && vsas_destroy(c->name))
+		diag("cell %s: host %s could not be removed", c->id, c->name);
+	return more;
+}
+
+GUEST_CASE_T(bench, "run the rescan benchmark cells listed in " BENCH_FILE, 0)
+{
+	char line[1024], num[16], printk[64] = "7 4 1 7";
+	long long c0, t0;
+	int idx = 0;
+	FILE *f;
+
+	f = fopen(BENCH_FILE, "r");
+	if (!f) {
+		diag("no %s", BENCH_FILE);
+		return CASE_FAIL;
+	}
+	if (vsas_load())
+		return CASE_FAIL;
+	/* no sd: adds stay cheap and only the midlayer's scan commands count */
+	if (write_str(AUTOPROBE, "0"))
+		diag("cannot clear %s: sd binds, its commands count too", AUTOPROBE);
+	/*
+	 * The serial console would print two lines per device added, in the
+	 * scanning thread: show warnings and worse only (splats), cell markers
+	 * at warning level.
+	 */
+	read_str(PRINTK, printk, sizeof(printk));
+	write_str(PRINTK, "5");
+	kmsg_level = 4;
+	c0 = tsc_cycles();
+	t0 = now_us();
+	sleep_ms(2000);
+	tsc_hz = c0 ? (double)(tsc_cycles() - c0) * 1e6 / (double)(now_us() - t0) : 0;
+	diag("BENCH-CLOCK {\"tsc_hz\": %.0f}", tsc_hz);
+	while (fgets(line, sizeof(line), f)) {
+		struct bench_cell c;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		memset(&c, 0, sizeof(c));
+		line_field(line, "cell", c.id, sizeof(c.id));
+		line_field(line, "pers", c.pers, sizeof(c.pers));
+		line_field(line, "topo", c.topo, sizeof(c.topo));
+		line_field(line, "set", c.set, sizeof(c.set));
+		line_field(line, "runs", c.runs, sizeof(c.runs));
+		line_field(line, "devs", num, sizeof(num));
+		c.devs = atoi(num);
+		line_field(line, "reps", num, sizeof(num));
+		c.reps = atoi(num);
+		line_field(line, "kreps", num, sizeof(num));
+		c.kreps = atoi(num);
+		line_field(line, "k", num, sizeof(num));
+		c.k = atoi(num);
+		if (!bench_cell(&c, idx++)) {
+			fclose(f);
+			diag("BENCH-STOP after %s", c.id);
+			fflush(NULL);
+			sync();
+			sleep_ms(500);
+			reboot(RB_AUTOBOOT);
+		}
+	}
+	fclose(f);
+	write_str(AUTOPROBE, "1");
+	write_str(PRINTK, printk);
+	return CASE_PASS;
+}
