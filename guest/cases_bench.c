@@ -21,11 +21,9 @@
  * for the remaining runs.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -44,36 +42,7 @@ struct bench_cell {
 	int devs, reps, kreps, k, host;
 };
 
-static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void emit(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("BENCH %s", buf);
-}
-
-static int present(int host)
-{
-	static struct scsi_addr devs[MAX_DEVS];
-
-	return host_devices(host, devs, MAX_DEVS);
-}
-
-static bool wait_present(int host, int want, unsigned int ms)
-{
-	for (;;) {
-		if (present(host) == want)
-			return true;
-		if (ms < 50)
-			return false;
-		sleep_ms(50);
-		ms -= 50;
-	}
-}
+#define emit(...) diag_record("BENCH", __VA_ARGS__)
 
 /* Non-zero opcodes of @host as a JSON object into @buf; returns the total. */
 static long long opcodes_json(int host, char *buf, size_t size)
@@ -119,7 +88,7 @@ static int delete_spread(int host, int k)
 static bool rescan(struct bench_cell *c, const char *run, int rep)
 {
 	char opc[1024], maxid[32], path[128];
-	int before = present(c->host), fd, rc;
+	int before = host_device_count(c->host), fd, rc;
 	long long us, cycles, total;
 	struct vsas_walk walk;
 	pid_t w;
@@ -147,7 +116,7 @@ static bool rescan(struct bench_cell *c, const char *run, int rep)
 	     "\"opc\": %s, \"absent_cmds\": %lld, \"absent_probes\": %lld, "
 	     "\"target_allocs\": %lld, \"slave_allocs\": %lld, \"resets\": %lld}",
 	     c->id, run, rep, maxid, rc, us, tsc_hz > 0 ? (double)cycles * 1e6 / tsc_hz : -1.0,
-	     c->devs, before, present(c->host),
+	     c->devs, before, host_device_count(c->host),
 	     vsas_counter(c->host, "cmds"), total, opc,
 	     vsas_counter(c->host, "absent_cmds"), vsas_counter(c->host, "absent_probes"),
 	     vsas_counter(c->host, "target_allocs"), vsas_counter(c->host, "slave_allocs"),
@@ -167,10 +136,10 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 
 		vsas_set(c->name, "max_id", knew || !strcmp(run, "def") ? def_maxid : run);
 		for (rep = 0; rep < (knew ? c->kreps : c->reps); rep++) {
-			int n = present(c->host);
+			int n = host_device_count(c->host);
 
 			if (knew && (n != c->devs || delete_spread(c->host, c->k) ||
-				     !wait_present(c->host, n - c->k, 30000))) {
+				     !wait_device_count(c->host, n - c->k, 30000))) {
 				/* a rescan that did not restore them ends the run */
 				emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, "
 				     "\"stopped\": \"%d of %d present\"}", c->id, run, rep,
@@ -202,9 +171,9 @@ static bool bench_cell(struct bench_cell *c, int idx)
 	t0 = now_us();
 	c->host = vsas_create(c->name, c->pers, params, c->topo);
 	if (c->host >= 0)
-		wait_present(c->host, c->devs, 60000 + 200U * c->devs);
+		wait_device_count(c->host, c->devs, 60000 + 200U * c->devs);
 	create_us = now_us() - t0;
-	n = c->host >= 0 ? present(c->host) : -1;
+	n = c->host >= 0 ? host_device_count(c->host) : -1;
 	if (n != c->devs) {
 		emit("{\"cell\": \"%s\", \"error\": \"host with %d devices: %d present\"}",
 		     c->id, c->devs, n);
@@ -223,20 +192,28 @@ static bool bench_cell(struct bench_cell *c, int idx)
 	return more;
 }
 
+/* One line of BENCH_FILE; false if the boot must end. */
+static bool bench_line(const char *line, int idx)
+{
+	struct bench_cell c = {
+		.devs = line_int(line, "devs"), .reps = line_int(line, "reps"),
+		.kreps = line_int(line, "kreps"), .k = line_int(line, "k"),
+	};
+
+	line_field(line, "cell", c.id, sizeof(c.id));
+	line_field(line, "pers", c.pers, sizeof(c.pers));
+	line_field(line, "topo", c.topo, sizeof(c.topo));
+	line_field(line, "set", c.set, sizeof(c.set));
+	line_field(line, "runs", c.runs, sizeof(c.runs));
+	return bench_cell(&c, idx);
+}
+
 GUEST_CASE_T(bench, "run the rescan benchmark cells listed in " BENCH_FILE, 0)
 {
-	char line[1024], num[16], printk[64] = "7 4 1 7";
+	char printk[64] = "7 4 1 7";
 	long long c0, t0;
-	int idx = 0;
-	FILE *f;
+	int ret;
 
-	f = fopen(BENCH_FILE, "r");
-	if (!f) {
-		diag("no %s", BENCH_FILE);
-		return CASE_FAIL;
-	}
-	if (vsas_load())
-		return CASE_FAIL;
 	/* no sd: adds stay cheap and only the midlayer's scan commands count */
 	if (write_str(AUTOPROBE, "0"))
 		diag("cannot clear %s: sd binds, its commands count too", AUTOPROBE);
@@ -253,36 +230,8 @@ GUEST_CASE_T(bench, "run the rescan benchmark cells listed in " BENCH_FILE, 0)
 	sleep_ms(2000);
 	tsc_hz = c0 ? (double)(tsc_cycles() - c0) * 1e6 / (double)(now_us() - t0) : 0;
 	diag("BENCH-CLOCK {\"tsc_hz\": %.0f}", tsc_hz);
-	while (fgets(line, sizeof(line), f)) {
-		struct bench_cell c;
-
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		memset(&c, 0, sizeof(c));
-		line_field(line, "cell", c.id, sizeof(c.id));
-		line_field(line, "pers", c.pers, sizeof(c.pers));
-		line_field(line, "topo", c.topo, sizeof(c.topo));
-		line_field(line, "set", c.set, sizeof(c.set));
-		line_field(line, "runs", c.runs, sizeof(c.runs));
-		line_field(line, "devs", num, sizeof(num));
-		c.devs = atoi(num);
-		line_field(line, "reps", num, sizeof(num));
-		c.reps = atoi(num);
-		line_field(line, "kreps", num, sizeof(num));
-		c.kreps = atoi(num);
-		line_field(line, "k", num, sizeof(num));
-		c.k = atoi(num);
-		if (!bench_cell(&c, idx++)) {
-			fclose(f);
-			diag("BENCH-STOP after %s", c.id);
-			fflush(NULL);
-			sync();
-			sleep_ms(500);
-			reboot(RB_AUTOBOOT);
-		}
-	}
-	fclose(f);
+	ret = vsas_run_cells(BENCH_FILE, "BENCH", bench_line);
 	write_str(AUTOPROBE, "1");
 	write_str(PRINTK, printk);
-	return CASE_PASS;
+	return ret;
 }

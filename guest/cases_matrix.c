@@ -23,11 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -293,17 +291,7 @@ static int delete_one(int host, int ch)
 	return -ENOENT;
 }
 
-static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void emit(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("MATRIX %s", buf);
-}
+#define emit(...) diag_record("MATRIX", __VA_ARGS__)
 
 #define CTR(n) vsas_counter(host, n)
 /*
@@ -458,45 +446,26 @@ static bool run_cell(struct cell *c, int idx)
 	return true;
 }
 
+/* One line of MATRIX_FILE; false if the boot must end. */
+static bool matrix_line(const char *line, int idx)
+{
+	struct cell c;
+	char chs[16];
+
+	memset(&c, 0, sizeof(c));
+	line_field(line, "cell", c.id, sizeof(c.id));
+	line_field(line, "pers", c.pers, sizeof(c.pers));
+	line_field(line, "kind", c.kind, sizeof(c.kind));
+	line_field(line, "req", c.req, sizeof(c.req));
+	line_field(line, "topo", c.topo, sizeof(c.topo));
+	line_field(line, "set", c.set, sizeof(c.set));
+	line_field(line, "add", c.add, sizeof(c.add));
+	line_field(line, "ch", chs, sizeof(chs));
+	c.ch = chs[0] ? atoi(chs) : -1;
+	return run_cell(&c, idx);
+}
+
 GUEST_CASE_T(matrix, "run the scenario matrix cells listed in " MATRIX_FILE, 0)
 {
-	char line[1024];
-	int idx = 0;
-	FILE *f;
-
-	f = fopen(MATRIX_FILE, "r");
-	if (!f) {
-		diag("no %s", MATRIX_FILE);
-		return CASE_FAIL;
-	}
-	if (vsas_load())
-		return CASE_FAIL;
-	while (fgets(line, sizeof(line), f)) {
-		struct cell c;
-		char chs[16];
-
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		memset(&c, 0, sizeof(c));
-		line_field(line, "cell", c.id, sizeof(c.id));
-		line_field(line, "pers", c.pers, sizeof(c.pers));
-		line_field(line, "kind", c.kind, sizeof(c.kind));
-		line_field(line, "req", c.req, sizeof(c.req));
-		line_field(line, "topo", c.topo, sizeof(c.topo));
-		line_field(line, "set", c.set, sizeof(c.set));
-		line_field(line, "add", c.add, sizeof(c.add));
-		line_field(line, "ch", chs, sizeof(chs));
-		c.ch = chs[0] ? atoi(chs) : -1;
-		if (!run_cell(&c, idx++)) {
-			/* a scan is stuck for good: end the boot now */
-			fclose(f);
-			diag("MATRIX-STOP after %s", c.id);
-			fflush(NULL);
-			sync();
-			sleep_ms(500);
-			reboot(RB_AUTOBOOT);
-		}
-	}
-	fclose(f);
-	return CASE_PASS;
+	return vsas_run_cells(MATRIX_FILE, "MATRIX", matrix_line);
 }

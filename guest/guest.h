@@ -53,6 +53,9 @@ extern FILE *tap_copy;
 
 /* Output: "# ..." diagnostic lines, on the console and the TAP channel. */
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A measurement record "# TAG {json}" for the host's analysis. */
+void diag_record(const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A raw line on both channels (used for nested KTAP). */
 void tap_line(const char *line);
 /*
@@ -99,6 +102,8 @@ long long now_ms(void);
 long long tsc_cycles(void);
 /* The value of " key=value" in a cell line (words separated by spaces), or "". */
 void line_field(const char *line, const char *key, char *out, size_t size);
+/* The same as a number (0 if absent). */
+int line_int(const char *line, const char *key);
 /* rmmod @name, retrying while it is busy for up to 10 s; 0 once it is gone. */
 int unload_module(const char *name);
 
@@ -120,6 +125,10 @@ void addr_string(struct scsi_addr *a, int n, char *buf, size_t size);
 void host_device_string(int host, char *buf, size_t size);
 /* Wait until host_device_string() equals @want (up to @ms); true if it did. */
 bool wait_devices(int host, const char *want, unsigned int ms);
+/* Number of devices of @host. */
+int host_device_count(int host);
+/* Wait until @host has @want devices (up to @ms); diag and false if not. */
+bool wait_device_count(int host, int want, unsigned int ms);
 /* Delete every scsi_device of @host through its "delete" attribute. */
 int delete_all_devices(int host);
 /* Write @req to /sys/class/scsi_host/host<N>/scan; 0 or -errno. */

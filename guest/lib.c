@@ -271,6 +271,30 @@ bool wait_devices(int host, const char *want, unsigned int ms)
 	}
 }
 
+int host_device_count(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+
+	return host_devices(host, devs, MAX_DEVS);
+}
+
+bool wait_device_count(int host, int want, unsigned int ms)
+{
+	for (;;) {
+		if (host_device_count(host) == want)
+			return true;
+		if (ms < 50) {
+			char have[512];
+
+			host_device_string(host, have, sizeof(have));
+			diag("host%d has '%s', want %d devices", host, have, want);
+			return false;
+		}
+		sleep_ms(50);
+		ms -= 50;
+	}
+}
+
 int delete_all_devices(int host)
 {
 	static struct scsi_addr devs[MAX_DEVS];
@@ -383,6 +407,25 @@ void line_field(const char *line, const char *key, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
+}
+
+void diag_record(const char *tag, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag("%s %s", tag, buf);
+}
+
+int line_int(const char *line, const char *key)
+{
+	char v[24];
+
+	line_field(line, key, v, sizeof(v));
+	return atoi(v);
 }
 
 pid_t scan_writer_start(int host, const char *req, int *rc_fd)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +177,39 @@ bool vsas_wait_walk(const char *name, int host, bool all_ch, pid_t w,
 	diag("%.1f probes/s, %.3g to go (%.0f s)", walk->rate,
 	     walk->total - (double)walk->probes, left);
 	return left <= 300 && wait_child(w, (unsigned int)(left + 60) * 1000);
+}
+
+int vsas_run_cells(const char *path, const char *tag,
+		   bool (*fn)(const char *line, int idx))
+{
+	char line[1024];
+	int idx = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		diag("no %s", path);
+		return CASE_FAIL;
+	}
+	if (vsas_load()) {
+		fclose(f);
+		return CASE_FAIL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!fn(line, idx++)) {
+			/* a scan is stuck for good: end the boot now */
+			fclose(f);
+			diag("%s-STOP after line %d", tag, idx);
+			fflush(NULL);
+			sync();
+			sleep_ms(500);
+			reboot(RB_AUTOBOOT);
+		}
+	}
+	fclose(f);
+	return CASE_PASS;
 }
 
 int vsas_reset_counters(int host)

@@ -53,6 +53,15 @@ void vsas_sample_walk(const char *name, int host, bool all_ch, unsigned int ms,
  */
 bool vsas_wait_walk(const char *name, int host, bool all_ch, pid_t w,
 		    struct vsas_walk *walk);
+/*
+ * Load vsas and run @fn on every line of the cell file @path (blank lines and
+ * '#' comments skipped) with its index. @fn returns false when a scan is
+ * stuck for good: the boot ends at once ("<tag>-STOP" diag) and the host
+ * boots again for the remaining cells. CASE_PASS, or CASE_FAIL without the
+ * file or vsas.
+ */
+int vsas_run_cells(const char *path, const char *tag,
+		   bool (*fn)(const char *line, int idx));
 /* Reset all counters of @host; 0 or -errno. */
 int vsas_reset_counters(int host);
 /* Write to the host's debugfs call_scan file; 0 or -errno. */

@@ -546,8 +546,10 @@ def write_reports(result, out):
     return md
 
 
-def run(variants, profile, out, rows=None):
-    """Run the benchmark; returns the result dict (also written out)."""
+def run(variants, profile, out, rows=None, reuse=False):
+    """Run the benchmark; returns the result dict (also written out). The raw
+    records of each variant are kept in <out>/bench/records-<variant>.json;
+    @reuse analyses those again instead of booting."""
     start = time.monotonic()
     outdir = os.path.join(out, "bench")
     os.makedirs(outdir, exist_ok=True)
@@ -559,7 +561,14 @@ def run(variants, profile, out, rows=None):
     for v in variants:
         builds[v] = vm.build_info(v)
         vcells = [c for c in all_cells if c["variant"] == v]
-        recs = run_variant(v, vcells, outdir)
+        raw = os.path.join(outdir, "records-%s.json" % v)
+        if reuse:
+            with open(raw) as f:
+                recs = json.load(f)
+        else:
+            recs = run_variant(v, vcells, outdir)
+            with open(raw, "w") as f:
+                json.dump(recs, f)
         for c in vcells:
             for r in analyse(c, recs.get(c["id"], [])):
                 r.update(kernel=builds[v].get("kernel_release"),
@@ -585,8 +594,11 @@ def main():
     ap.add_argument("--profile", default="full", choices=sorted(PROFILES))
     ap.add_argument("--rows", help="comma-separated personalities (default all)")
     ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    ap.add_argument("--reuse", action="store_true",
+                    help="analyse the records of the last run again, no boots")
     a = ap.parse_args()
-    result = run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None)
+    result = run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None,
+                 a.reuse)
     bad = [t for t in assertions(result) if not t[1]]
     for name, _, why in bad:
         print("bench: goal not met: %s: %s" % (name, why))
