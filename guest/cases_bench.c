@@ -16,9 +16,10 @@
  *
  * sd is kept from binding (scsi bus drivers_autoprobe = 0), so the commands
  * counted are the midlayer's scan commands only. A rescan still running
- * after SCAN_PATIENCE_MS is an unbounded id walk: its probe rate is sampled,
- * one "unbounded" record printed and the boot ended; the host boots again
- * for the remaining runs.
+ * after SCAN_PATIENCE_MS is sampled (vsas_wait_walk()): a walk that ends
+ * within minutes is waited for; otherwise one "unbounded" record with the
+ * probe rate is printed and the boot ended (the scan holds scan_mutex for
+ * good); the host boots again for the remaining runs.
  */
 #include <errno.h>
 #include <stdio.h>
