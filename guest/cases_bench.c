@@ -83,10 +83,11 @@ static int delete_spread(int host, int k)
 }
 
 /*
- * One timed wildcard rescan with counters reset before it. Returns false if
- * it is unbounded (the record says so; the caller ends the boot).
+ * One timed wildcard rescan with counters reset before it. Returns its
+ * duration in us, or -1 if it is unbounded (the record says so; the caller
+ * ends the boot).
  */
-static bool rescan(struct bench_cell *c, const char *run, int rep)
+static long long rescan(struct bench_cell *c, const char *run, int rep)
 {
 	char opc[1024], maxid[32], path[128];
 	int before = host_device_count(c->host), fd, rc;
@@ -106,7 +107,7 @@ static bool rescan(struct bench_cell *c, const char *run, int rep)
 		     "\"extrapolated_s\": %.0f, \"devices\": %d}",
 		     c->id, run, rep, maxid, walk.rate, walk.cmd_rate, walk.probes, walk.total,
 		     walk.rate > 0 ? walk.total / walk.rate : -1.0, before);
-		return false;
+		return -1;
 	}
 	rc = scan_writer_rc(fd, &us, &cycles);
 	total = opcodes_json(c->host, opc, sizeof(opc));
@@ -122,7 +123,30 @@ static bool rescan(struct bench_cell *c, const char *run, int rep)
 	     vsas_counter(c->host, "absent_cmds"), vsas_counter(c->host, "absent_probes"),
 	     vsas_counter(c->host, "target_allocs"), vsas_counter(c->host, "slave_allocs"),
 	     vsas_counter(c->host, "resets"));
-	return true;
+	return us;
+}
+
+/*
+ * Runs whose rescan walked absent ids for longer than SLOW_RESCAN_US, as
+ * "personality/run": one repetition is enough, and the walk does not depend
+ * on the devices present, so the cells after it in this boot skip the run.
+ */
+#define SLOW_RESCAN_US 5000000LL
+static char slow_runs[64][48];
+static int nr_slow;
+
+static bool is_slow(const struct bench_cell *c, const char *run, bool mark)
+{
+	char key[48];
+	int i;
+
+	snprintf(key, sizeof(key), "%.20s/%.24s", c->pers, run);
+	for (i = 0; i < nr_slow; i++)
+		if (!strcmp(slow_runs[i], key))
+			return true;
+	if (mark && nr_slow < 64)
+		snprintf(slow_runs[nr_slow++], sizeof(slow_runs[0]), "%s", key);
+	return false;
 }
 
 /* The runs of one cell; false if one was unbounded (end the boot). */
@@ -135,9 +159,16 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 	for (run = strtok_r(runs, ",", &save); run; run = strtok_r(NULL, ",", &save)) {
 		bool knew = !strcmp(run, "knew");
 
+		if (is_slow(c, run, false)) {
+			emit("{\"cell\": \"%s\", \"run\": \"%s\", \"skipped\": "
+			     "\"rescans over %lld s at a smaller size\"}", c->id, run,
+			     SLOW_RESCAN_US / 1000000);
+			continue;
+		}
 		vsas_set(c->name, "max_id", knew || !strcmp(run, "def") ? def_maxid : run);
 		for (rep = 0; rep < (knew ? c->kreps : c->reps); rep++) {
 			int n = host_device_count(c->host);
+			long long us;
 
 			if (knew && (n != c->devs || delete_spread(c->host, c->k) ||
 				     !wait_device_count(c->host, n - c->k, 30000))) {
@@ -147,8 +178,13 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 				     n, c->devs);
 				break;
 			}
-			if (!rescan(c, run, rep))
+			us = rescan(c, run, rep);
+			if (us < 0)
 				return false;
+			if (!knew && us > SLOW_RESCAN_US) {
+				is_slow(c, run, true);
+				break;
+			}
 		}
 	}
 	vsas_set(c->name, "max_id", def_maxid);

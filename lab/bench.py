@@ -245,7 +245,8 @@ def analyse(c, records):
         unb = next((r for r in rs if r.get("unbounded")), None)
         ok = [r for r in rs if r.get("unbounded") is False]
         if skipped:
-            row.update(status="unbounded", why=skipped["skipped"])
+            row.update(status="unbounded" if skipped["skipped"].startswith("unbounded")
+                       else "skipped", why=skipped["skipped"])
         elif unb:
             row.update(status="unbounded", max_id=unb["max_id"],
                        probe_rate=unb["probe_rate"], cmd_rate=unb["cmd_rate"],
