@@ -411,7 +411,7 @@ def plots(result, outdir):
         def gp(svg, title, xlabel, ylabel, curves, logx=True, logy=False):
             if not curves:
                 return
-            script = ['set terminal svg size 800,500 dynamic font "sans,11"',
+            script = ['set terminal svg size 800,500 dynamic noenhanced font "sans,11"',
                       'set output "%s"' % os.path.join(outdir, svg),
                       'set title "%s"' % title, 'set xlabel "%s"' % xlabel,
                       'set ylabel "%s"' % ylabel, "set key outside right", "set grid"]
