@@ -172,7 +172,7 @@ def run_variant(variant, vcells, outdir):
         res = vm.boot(variant, "bench", name, timeout=boot_timeout(todo), results_dir=outdir,
                       files={"/etc/sasscan/bench.txt": "".join(line(c, r) for c, r in todo)})
         print(vm.header(res), flush=True)
-        progress = False
+        progress, clock = False, {}
         for d in res.get("diag", []):
             if d.startswith("BENCH-CLOCK "):
                 clock = json.loads(d[len("BENCH-CLOCK "):])
