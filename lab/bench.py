@@ -11,6 +11,7 @@ Usage: lab/bench.py [--profile full|reduced] [--variants ...] [--rows ...]
 Writes results/bench.json, results/bench.md and results/bench/*.svg.
 """
 import argparse
+import glob
 import json
 import os
 import platform
@@ -147,7 +148,7 @@ def run_variant(variant, vcells, outdir):
     recs = {c["id"]: [] for c in vcells}
     done = {c["id"]: set() for c in vcells}
     unbounded = {}        # (pers, run) -> cell id whose rescan was unbounded
-    boots = 0
+    boots = []
     while True:
         todo = []
         for c in vcells:
@@ -165,13 +166,14 @@ def run_variant(variant, vcells, outdir):
                 runs.append(r)
             if runs:
                 todo.append((c, runs))
-        if not todo or boots > len(vcells) * 3:
+        if not todo or len(boots) > len(vcells) * 3:
             break
-        boots += 1
-        name = "bench-%s-%d" % (variant, boots)
+        name = "bench-%s-%d" % (variant, len(boots) + 1)
         res = vm.boot(variant, "bench", name, timeout=boot_timeout(todo), results_dir=outdir,
                       files={"/etc/sasscan/bench.txt": "".join(line(c, r) for c, r in todo)})
         print(vm.header(res), flush=True)
+        boots.append(dict(name=name, elapsed_s=res.get("elapsed_s", 0),
+                          timed_out=res.get("timed_out", False)))
         progress, clock = False, {}
         for d in res.get("diag", []):
             if d.startswith("BENCH-CLOCK "):
@@ -203,7 +205,22 @@ def run_variant(variant, vcells, outdir):
             recs[c["id"]].append({"cell": c["id"], "error": "no record (boot %s: %s)" % (
                 name, "timed out" if res.get("timed_out") else "ended")})
             done[c["id"]].add("create-failed")
-    return recs
+    return dict(records=recs, boots=boots)
+
+
+def load_records(raw, outdir, variant):
+    """A saved run; boot times from the boot logs if the file has none."""
+    with open(raw) as f:
+        saved = json.load(f)
+    if "records" in saved:
+        return saved
+    boots = []
+    for path in glob.glob(os.path.join(outdir, "bench-%s-*" % variant, "boot.json")):
+        with open(path) as f:
+            b = json.load(f)
+        boots.append(dict(name=b["name"], elapsed_s=b.get("elapsed_s", 0),
+                          timed_out=b.get("timed_out", False)))
+    return dict(records=saved, boots=boots)
 
 
 def spread(xs):
@@ -542,7 +559,10 @@ def write_reports(result, out):
             fmt_us(t["min"]), fmt_us(t["max"]), r["us_per_device"]))
     if result.get("plots"):
         L += ["", "Plots: " + ", ".join("[%s](bench/%s)" % (p, p) for p in result["plots"])]
-    L += ["", "VM time: %d s" % result["elapsed_s"]]
+    L += ["", "VM time: " + ", ".join("%s %d s (%d boots%s)" % (
+        v, t["seconds"], t["boots"], ", %d timed out" % t["timed_out"] if t["timed_out"] else "")
+        for v, t in result["vm_s"].items()) + "; total %d s." % sum(
+            t["seconds"] for t in result["vm_s"].values())]
     md = "\n".join(L) + "\n"
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write(md)
@@ -559,19 +579,23 @@ def run(variants, profile, out, rows=None, reuse=False):
     all_cells = cells(profile, variants, rows)
     variants = [v for v in variants if any(c["variant"] == v for c in all_cells)]
     rows_out, builds, clock = [], {}, None
+    vm_s = {}
     result = dict(profile=profile, variants=variants, machine=machine(), builds=builds,
-                  rows=rows_out)
+                  rows=rows_out, vm_s=vm_s)
     for v in variants:
         builds[v] = vm.build_info(v)
         vcells = [c for c in all_cells if c["variant"] == v]
         raw = os.path.join(outdir, "records-%s.json" % v)
         if reuse:
-            with open(raw) as f:
-                recs = json.load(f)
+            saved = load_records(raw, outdir, v)
         else:
-            recs = run_variant(v, vcells, outdir)
+            saved = run_variant(v, vcells, outdir)
             with open(raw, "w") as f:
-                json.dump(recs, f)
+                json.dump(saved, f)
+        recs = saved["records"]
+        vm_s[v] = dict(seconds=round(sum(b["elapsed_s"] for b in saved["boots"])),
+                       boots=len(saved["boots"]),
+                       timed_out=sum(1 for b in saved["boots"] if b["timed_out"]))
         for c in vcells:
             for r in analyse(c, recs.get(c["id"], [])):
                 r.update(kernel=builds[v].get("kernel_release"),
