@@ -252,6 +252,8 @@ def analyse(c, records):
                      why="%d LUs per target exceed min(vsas %d, driver max_lun %d)" % (
                          c["devices"] // MAX_TARGETS, MAX_LUNS,
                          PERSONALITIES[c["pers"]]["max_lun"]))]
+    if not records:
+        return [dict(base, run="-", status="not run")]
     err = next((r for r in records if r.get("error")), None)
     if err and not create:
         return [dict(base, run="-", status="error", why=err["error"])]
