@@ -105,21 +105,21 @@ def topology(pers, devices):
     return ",".join("%s/%d" % (s, luns) for s in slots(pers)[:targets]), targets
 
 
-def cells(profile, variants, rows=None):
+def cells(profile, variants, rows=None, sizes=None):
     out = []
     for v in variants:
         prof = PROFILES[profile].get(v)
         if not prof:
             continue
-        for pers in PERSONALITIES:
-            if (rows and pers not in rows) or (prof.get("rows") and pers not in prof["rows"]):
+        for pers in rows or PERSONALITIES:
+            if prof.get("rows") and pers not in prof["rows"]:
                 continue
-            sizes = prof["sizes"]
+            want = sizes or prof["sizes"]
             cap = MAX_TARGETS * min(MAX_LUNS, PERSONALITIES[pers]["max_lun"])
-            if any(n > cap for n in sizes) and cap not in sizes:
+            if any(n > cap for n in want) and cap not in want:
                 # the largest topology the driver allows stands in
-                sizes = sorted(set([n for n in sizes if n < cap] + [cap]) | set(sizes))
-            for n in sizes:
+                want = sorted(set(want) | {cap})
+            for n in want:
                 cid = "%s/%s/%d" % (v, pers, n)
                 t = topology(pers, n)
                 if not t:
@@ -571,14 +571,14 @@ def write_reports(result, out):
     return md
 
 
-def run(variants, profile, out, rows=None, reuse=False):
+def run(variants, profile, out, rows=None, reuse=False, sizes=None):
     """Run the benchmark; returns the result dict (also written out). The raw
     records of each variant are kept in <out>/bench/records-<variant>.json;
     @reuse analyses those again instead of booting."""
     start = time.monotonic()
     outdir = os.path.join(out, "bench")
     os.makedirs(outdir, exist_ok=True)
-    all_cells = cells(profile, variants, rows)
+    all_cells = cells(profile, variants, rows, sizes)
     variants = [v for v in variants if any(c["variant"] == v for c in all_cells)]
     rows_out, builds, clock = [], {}, None
     vm_s = {}
@@ -623,11 +623,12 @@ def main():
     ap.add_argument("--profile", default="full", choices=sorted(PROFILES))
     ap.add_argument("--rows", help="comma-separated personalities (default all)")
     ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    ap.add_argument("--sizes", help="comma-separated LU counts (default: the profile's)")
     ap.add_argument("--reuse", action="store_true",
                     help="analyse the records of the last run again, no boots")
     a = ap.parse_args()
     result = run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None,
-                 a.reuse)
+                 a.reuse, [int(n) for n in a.sizes.split(",")] if a.sizes else None)
     bad = [t for t in assertions(result) if not t[1]]
     for name, _, why in bad:
         print("bench: goal not met: %s: %s" % (name, why))
