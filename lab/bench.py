@@ -210,6 +210,8 @@ def run_variant(variant, vcells, outdir):
 
 def load_records(raw, outdir, variant):
     """A saved run; boot times from the boot logs if the file has none."""
+    if not os.path.exists(raw):
+        return dict(records={}, boots=[])
     with open(raw) as f:
         saved = json.load(f)
     if "records" in saved:
