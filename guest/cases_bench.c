@@ -207,8 +207,11 @@ static bool bench_cell(struct bench_cell *c, int idx)
 	kmsg("cell begin %s\n", c->id);
 	t0 = now_us();
 	c->host = vsas_create(c->name, c->pers, params, c->topo);
-	if (c->host >= 0)
+	if (c->host >= 0) {
 		wait_device_count(c->host, c->devs, 60000 + 200U * c->devs);
+		/* an add's REPORT LUNS may still follow its LUN 0: not the rescan's */
+		vsas_devcmd(c->name, "flush");
+	}
 	create_us = now_us() - t0;
 	n = c->host >= 0 ? host_device_count(c->host) : -1;
 	if (n != c->devs) {
