@@ -3,17 +3,19 @@
 #   make demo            the main job: boot the lab and show what it finds
 #   make check           every test (what CI runs)
 #   make stress          the reliability suite's full profile
+#   make bench           rescan cost vs the minimum [BENCH_PROFILE=full|reduced]
 #   make kernel|guest|vsas|initramfs|vm  [VARIANT=stock|fixed|...] [CASES='glob,...']
 
 VARIANT ?= stock
 CASES ?= lab_*
+BENCH_PROFILE ?= full
 TIMEOUT ?= 600
 SASSCAN_CACHE ?= $(HOME)/.cache/sasscan
 SASSCAN_WORK ?= $(SASSCAN_CACHE)
 export SASSCAN_CACHE SASSCAN_WORK
 PY := python3
 
-.PHONY: all demo check deps kernel guest vsas modules initramfs prepare vm clean
+.PHONY: all demo check bench deps kernel guest vsas modules initramfs prepare vm clean
 all: check
 
 deps:
@@ -51,6 +53,11 @@ check: deps
 stress: deps
 	@for v in stock multichannel scanstart fixed; do $(MAKE) -s prepare VARIANT=$$v || exit 1; done
 	@$(PY) lab/reliability.py --profile full
+
+# Issue 8: rescan cost vs the minimum (docs/bench.md); results/bench.{md,json}
+bench: deps
+	@for v in stock multichannel scanstart fixed; do $(MAKE) -s prepare VARIANT=$$v || exit 1; done
+	@$(PY) lab/bench.py --profile $(BENCH_PROFILE)
 
 # Issue 9: DKMS, Debian's prebuilt kernel, the on-host runner's QEMU test
 .PHONY: dkms-check debian-kernel demo-debian onhost-vmtest

@@ -80,40 +80,6 @@ static void emit(const char *fmt, ...)
 #define SCANS_AT_ONCE() (CTR("scan_calls_concurrent_max") > CTR("scans_active_max") ? \
 			 CTR("scan_calls_concurrent_max") : CTR("scans_active_max"))
 
-/* The last slow scan's probe rate and the size of the id walk it implies. */
-static struct {
-	double rate, total;
-} walk;
-
-/*
- * A scan is still running after SCAN_PATIENCE_MS. Sample its probe rate and
- * extrapolate the generic id walk (max_id ids on each channel it covers);
- * if the rest would take at most 5 minutes the scan is bounded, only slow
- * under emulation: wait for it. Returns true if it finished.
- */
-static bool slow_but_bounded(const struct cell *c, const char *name, int host,
-			     pid_t w, const struct req *r)
-{
-	long long p0, p1, t1, mc, mi;
-	char path[128];
-	double left;
-
-	p0 = CTR("absent_probes");
-	t1 = now_ms();
-	sleep_ms(3000);
-	p1 = CTR("absent_probes");
-	walk.rate = (p1 - p0) * 1000.0 / (double)(now_ms() - t1);
-	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
-	mc = read_ll(path);
-	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
-	mi = read_ll(path);
-	walk.total = (double)(r->wild_ch ? mc : 1) * (double)mi;
-	left = walk.rate > 0 ? (walk.total - (double)p1) / walk.rate : 1e12;
-	diag("cell %s: still scanning, %.1f probes/s, %.3g to go (%.0f s)", c->id,
-	     walk.rate, walk.total - (double)p1, left);
-	return left <= 300 && writer_wait(w, (unsigned int)(left + 60) * 1000);
-}
-
 /* The host's devices as lsscsi lists them ("[h:c:t:l]  disk ..." lines). */
 static int lsscsi_string(int host, char *buf, size_t size)
 {
@@ -261,6 +227,7 @@ static bool run_cell(struct cell *c, int idx)
 	int host, rc, rc2 = 0, fd, fd2, hung_secs, prep_rc = 0;
 	struct ioload io_load;
 	bool ioload = false;
+	struct vsas_walk walk;
 	struct req r;
 	pid_t w, w2;
 
@@ -324,7 +291,8 @@ static bool run_cell(struct cell *c, int idx)
 	w2 = -1;
 	if (!strcmp(c->kind, "writers"))
 		w2 = writer_start(host, c->req, &fd2);
-	if (!writer_wait(w, SCAN_PATIENCE_MS) && !slow_but_bounded(c, name, host, w, &r)) {
+	if (!writer_wait(w, SCAN_PATIENCE_MS) &&
+	    !vsas_wait_walk(name, host, r.wild_ch, w, &walk)) {
 		/* unbounded: show the second writer blocked, end the boot */
 		if (w2 < 0)
 			w2 = writer_start(host, "- - -", &fd2);
@@ -346,10 +314,10 @@ static bool run_cell(struct cell *c, int idx)
 		return false;
 	}
 	elapsed = now_ms() - t0;
-	rc = writer_rc(fd);
+	rc = writer_rc(fd, NULL, NULL);
 	if (w2 > 0) {
 		writer_wait(w2, 600000);
-		rc2 = writer_rc(fd2);
+		rc2 = writer_rc(fd2, NULL, NULL);
 	}
 	vsas_devcmd(name, "flush");
 	sleep_ms(300);

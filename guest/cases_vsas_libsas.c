@@ -98,30 +98,6 @@ static int ls_link_reset(int host, int phy)
 	return write_str(path, "1");
 }
 
-static int count_devices(int host)
-{
-	static struct scsi_addr devs[MAX_DEVS];
-
-	return host_devices(host, devs, MAX_DEVS);
-}
-
-static bool wait_count(int host, int want, unsigned int ms)
-{
-	for (;;) {
-		if (count_devices(host) == want)
-			return true;
-		if (ms < 100) {
-			char have[512];
-
-			host_device_string(host, have, sizeof(have));
-			diag("host%d has '%s', want %d devices", host, have, want);
-			return false;
-		}
-		sleep_ms(100);
-		ms -= 100;
-	}
-}
-
 /* ---- topology -------------------------------------------------------------- */
 
 static int ls_topology(const char *pers)
@@ -311,7 +287,7 @@ static int ls_scan(const char *pers)
 		CHECK(CTR(host, "devs_removed") >= 2, "devs_removed %lld",
 		      CTR(host, "devs_removed"));
 		/* the links come back, libsas rediscovers (new target ids), plus the silent add */
-		CHECK(wait_count(host, 5, 15000), "devices after re-enable");
+		CHECK(wait_device_count(host, 5, 15000), "devices after re-enable");
 		if (p->fw_reset)
 			CHECK(CTR(host, "fw_resets") == 1, "fw_resets %lld",
 			      CTR(host, "fw_resets"));
@@ -322,7 +298,7 @@ static int ls_scan(const char *pers)
 		      CTR(host, "link_resets"));
 		CHECK(CTR(host, "phy_events") >= 6, "phy_events %lld",
 		      CTR(host, "phy_events"));
-		CHECK(wait_count(host, 5, 15000), "silent add not found");
+		CHECK(wait_device_count(host, 5, 15000), "silent add not found");
 		CHECK(CTR(host, "devs_removed") == 0, "devs_removed %lld",
 		      CTR(host, "devs_removed"));
 	}
@@ -404,18 +380,18 @@ GUEST_CASE(vsas_hisi_sas_expander, "hisi_sas: libsas discovers end devices behin
 
 	if (host < 0)
 		return CASE_FAIL;
-	CHECK(wait_count(host, 4, 20000), "devices behind the expander");
+	CHECK(wait_device_count(host, 4, 20000), "devices behind the expander");
 	CHECK(exp_children(host) == 2, "%d devices under an expander", exp_children(host));
 	CHECK(run("test -e /sys/class/sas_expander/expander-%d:0", host) == 0,
 	      "no sas_expander");
 	vsas_reset_counters(host);
 	CHECK(vsas_devcmd("lsexp", "add ch=0 exp=1 model=EXPHOT") == 0, "noticed add");
-	CHECK(wait_count(host, 5, 10000), "noticed add behind the expander");
+	CHECK(wait_device_count(host, 5, 10000), "noticed add behind the expander");
 	CHECK(exp_children(host) == 3, "%d under expander", exp_children(host));
 	CHECK(CTR(host, "phy_events") >= 1, "no BROADCAST");
 	CHECK(vsas_devcmd("lsexp", "add ch=0 exp=1 mode=silent") == 0, "silent add");
 	sleep_ms(1000);
-	CHECK(count_devices(host) == 5, "silent add visible");
+	CHECK(host_device_count(host) == 5, "silent add visible");
 	CHECK(run("for d in /sys/class/sas_phy/phy-%d:*; do :; done; "
 		  "ls /sys/class/sas_phy/ | grep -q 'phy-%d:0:'", host, host) == 0,
 	      "no expander phys");

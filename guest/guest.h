@@ -53,10 +53,17 @@ extern FILE *tap_copy;
 
 /* Output: "# ..." diagnostic lines, on the console and the TAP channel. */
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A measurement record "# TAG {json}" for the host's analysis. */
+void diag_record(const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A raw line on both channels (used for nested KTAP). */
 void tap_line(const char *line);
-/* A line into the kernel log (/dev/kmsg), so it is ordered with kernel messages. */
+/*
+ * A line into the kernel log (/dev/kmsg), so it is ordered with kernel
+ * messages; at kmsg_level (default 5, notice).
+ */
 void kmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int kmsg_level;
 
 /* Checks: print a diagnostic and remember the failure, but go on. */
 extern int case_failed;
@@ -84,6 +91,15 @@ int run_capture(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 void sleep_ms(unsigned int ms);
+/* CLOCK_MONOTONIC in microseconds / milliseconds. */
+long long now_us(void);
+long long now_ms(void);
+/*
+ * The CPU's time stamp counter (0 where there is none). Under QEMU TCG the
+ * kernel marks the TSC unstable and CLOCK_MONOTONIC ticks in jiffies (4 ms);
+ * the TSC still runs at a constant rate, calibrate it against the clock.
+ */
+long long tsc_cycles(void);
 /* rmmod @name, retrying while it is busy for up to 10 s; 0 once it is gone. */
 int unload_module(const char *name);
 
@@ -105,6 +121,10 @@ void addr_string(struct scsi_addr *a, int n, char *buf, size_t size);
 void host_device_string(int host, char *buf, size_t size);
 /* Wait until host_device_string() equals @want (up to @ms); true if it did. */
 bool wait_devices(int host, const char *want, unsigned int ms);
+/* Number of devices of @host. */
+int host_device_count(int host);
+/* Wait until @host has @want devices (up to @ms); diag and false if not. */
+bool wait_device_count(int host, int want, unsigned int ms);
 /* Delete every scsi_device of @host through its "delete" attribute. */
 int delete_all_devices(int host);
 /* Write @req to /sys/class/scsi_host/host<N>/scan; 0 or -errno. */
@@ -115,16 +135,18 @@ void device_disk(const struct scsi_addr *a, char *buf, size_t size);
 /* KUnit: print a suite's KTAP (from debugfs) indented as a subtest; true if it passed. */
 bool kunit_suite_passed(const char *suite);
 
-/* CLOCK_MONOTONIC in ms. */
-long long now_ms(void);
 /* Count the words of @a that are (or are not) in @b (space-separated lists). */
 int count_words_in(const char *a, const char *b, bool in);
-/* A child that writes @req to host @host's scan attribute; its rc comes through *@rc_fd. */
+/*
+ * A child that writes @req to host @host's scan attribute; its result comes
+ * through *@rc_fd. writer_wait() reaps it within @ms (true if it ended);
+ * writer_rc() returns the write's rc (-9999 if it reported none), closes @fd
+ * and stores the write's duration measured in the child in *@us
+ * (CLOCK_MONOTONIC) and *@cycles (TSC); either may be NULL.
+ */
 pid_t writer_start(int host, const char *req, int *rc_fd);
-/* Wait up to @ms for the writer to exit; true if it did. */
 bool writer_wait(pid_t pid, unsigned int ms);
-/* The writer's scan rc (-9999 if it reported none); closes @fd. */
-int writer_rc(int fd);
+int writer_rc(int fd, long long *us, long long *cycles);
 /* State letter of a task from /proc/<pid>/stat (R, S, D, ...), '?' if gone. */
 char task_state(pid_t pid);
 

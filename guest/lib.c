@@ -271,6 +271,30 @@ bool wait_devices(int host, const char *want, unsigned int ms)
 	}
 }
 
+int host_device_count(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+
+	return host_devices(host, devs, MAX_DEVS);
+}
+
+bool wait_device_count(int host, int want, unsigned int ms)
+{
+	for (;;) {
+		if (host_device_count(host) == want)
+			return true;
+		if (ms < 50) {
+			char have[512];
+
+			host_device_string(host, have, sizeof(have));
+			diag("host%d has '%s', want %d devices", host, have, want);
+			return false;
+		}
+		sleep_ms(50);
+		ms -= 50;
+	}
+}
+
 int delete_all_devices(int host)
 {
 	static struct scsi_addr devs[MAX_DEVS];
@@ -342,14 +366,39 @@ bool kunit_suite_passed(const char *suite)
 	return ok_seen && !bad;
 }
 
-/* ---- timing, scan writers, verified I/O load (matrix, reliability) ---- */
+/* ---- timing, scan writers, verified I/O load (matrix, reliability, bench) ---- */
 
-long long now_ms(void)
+long long now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+long long tsc_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return (long long)__builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+long long now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+void diag_record(const char *tag, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag("%s %s", tag, buf);
 }
 
 int count_words_in(const char *a, const char *b, bool in)
@@ -377,9 +426,12 @@ pid_t writer_start(int host, const char *req, int *rc_fd)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		int rc = scan_host(host, req);
+		long long r[3], t0 = now_us(), c0 = tsc_cycles();
 
-		if (write(pfd[1], &rc, sizeof(rc)) != sizeof(rc))
+		r[0] = scan_host(host, req);
+		r[2] = tsc_cycles() - c0;
+		r[1] = now_us() - t0;
+		if (write(pfd[1], r, sizeof(r)) != sizeof(r))
 			_exit(2);
 		_exit(0);
 	}
@@ -400,14 +452,18 @@ bool writer_wait(pid_t pid, unsigned int ms)
 	return false;
 }
 
-int writer_rc(int fd)
+int writer_rc(int fd, long long *us, long long *cycles)
 {
-	int rc = -9999;
+	long long r[3] = { -9999, -1, -1 };
 
-	if (read(fd, &rc, sizeof(rc)) != sizeof(rc))
-		rc = -9999;
+	if (read(fd, r, sizeof(r)) != sizeof(r))
+		r[0] = -9999;
 	close(fd);
-	return rc;
+	if (us)
+		*us = r[1];
+	if (cycles)
+		*cycles = r[2];
+	return (int)r[0];
 }
 
 char task_state(pid_t pid)

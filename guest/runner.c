@@ -63,13 +63,15 @@ void diag(const char *fmt, ...)
 	}
 }
 
+int kmsg_level = 5;
+
 void kmsg(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 	int fd, n;
 
-	n = snprintf(buf, sizeof(buf), "<5>sasscan: ");
+	n = snprintf(buf, sizeof(buf), "<%d>sasscan: ", kmsg_level);
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);

@@ -138,6 +138,61 @@ long long vsas_counter(int host, const char *counter)
 	return v;
 }
 
+long long vsas_opcodes(int host, long long opc[256])
+{
+	char path[128], line[128];
+	long long total = 0, v;
+	unsigned int o;
+	FILE *f;
+
+	memset(opc, 0, 256 * sizeof(*opc));
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/counters", host);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "opcode_0x%x %lld", &o, &v) == 2 && o < 256) {
+			opc[o] = v;
+			total += v;
+		}
+	fclose(f);
+	return total;
+}
+
+void vsas_sample_walk(const char *name, int host, bool all_ch, unsigned int ms,
+		      struct vsas_walk *w)
+{
+	long long p0, c0, t0, dt;
+	char path[128];
+	double mc, mi;
+
+	p0 = vsas_counter(host, "absent_probes");
+	c0 = vsas_counter(host, "cmds");
+	t0 = now_ms();
+	sleep_ms(ms);
+	w->probes = vsas_counter(host, "absent_probes");
+	dt = now_ms() - t0;
+	w->rate = (double)(w->probes - p0) * 1000.0 / (double)dt;
+	w->cmd_rate = (double)(vsas_counter(host, "cmds") - c0) * 1000.0 / (double)dt;
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_channel", name);
+	mc = (double)read_ll(path);
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", name);
+	mi = (double)read_ll(path);
+	w->total = (all_ch ? mc : 1) * mi;
+}
+
+bool vsas_wait_walk(const char *name, int host, bool all_ch, pid_t w,
+		    struct vsas_walk *walk)
+{
+	double left;
+
+	vsas_sample_walk(name, host, all_ch, 3000, walk);
+	left = walk->rate > 0 ? (walk->total - (double)walk->probes) / walk->rate : 1e12;
+	diag("%.1f probes/s, %.3g to go (%.0f s)", walk->rate,
+	     walk->total - (double)walk->probes, left);
+	return left <= 300 && writer_wait(w, (unsigned int)(left + 60) * 1000);
+}
+
 int vsas_reset_counters(int host)
 {
 	char path[128];
@@ -328,6 +383,14 @@ void cell_field(const char *line, const char *key, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
+}
+
+int cell_int(const char *line, const char *key)
+{
+	char v[24];
+
+	cell_field(line, key, v, sizeof(v));
+	return atoi(v);
 }
 
 

@@ -32,6 +32,29 @@ int vsas_devcmd(const char *name, const char *cmd);
 long long vsas_counter(int host, const char *counter);
 /* @n counters in one read into @out (-1 if absent); how many were found. */
 int vsas_counters(int host, const char *const *names, long long *out, int n);
+/*
+ * Commands by opcode of @host (debugfs "opcode_0xNN" lines) into @opc[256];
+ * returns the total, or -1.
+ */
+long long vsas_opcodes(int host, long long opc[256]);
+/*
+ * A generic id walk in progress on host @name (@host): absent probes and
+ * commands per second over @ms, the probes so far, and the walk's size:
+ * max_id ids on each channel it covers (1..max_channel if @all_ch, else 1).
+ */
+struct vsas_walk {
+	double rate, cmd_rate, total;
+	long long probes;
+};
+void vsas_sample_walk(const char *name, int host, bool all_ch, unsigned int ms,
+		      struct vsas_walk *w);
+/*
+ * Scan writer @w is still running: sample its walk for 3 s (into @walk); if
+ * the rest would take at most 5 minutes the scan is bounded, only slow
+ * under emulation: wait for it. Returns true if @w finished.
+ */
+bool vsas_wait_walk(const char *name, int host, bool all_ch, pid_t w,
+		    struct vsas_walk *walk);
 /* Reset all counters of @host; 0 or -errno. */
 int vsas_reset_counters(int host);
 /* Write to the host's debugfs call_scan file; 0 or -errno. */
@@ -63,6 +86,8 @@ int vsas_eh_case(const char *name, const char *pers, const char *topology,
 
 /* Value of " key=value" in a cell line into @out ("" if absent). */
 void cell_field(const char *line, const char *key, char *out, size_t size);
+/* The same as a number (0 if absent). */
+int cell_int(const char *line, const char *key);
 /* A scan request "C T L" (numbers or "-"). */
 struct req {
 	unsigned int ch, id;

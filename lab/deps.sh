@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(linux-source-6.12 qemu-system-x86 busybox-static sg3-utils lsscsi bash
 	gcc make libc6-dev bc bison flex libelf-dev libssl-dev cpio kmod rsync
-	xz-utils patch perl python3 sparse ccache git)
+	xz-utils patch perl python3 sparse ccache git gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
