@@ -78,6 +78,18 @@ pack_initramfs() {
 	mv "$out.tmp" "$out"
 }
 
+# A fresh guest root in ROOT: the folders, busybox (its applets are
+# installed at boot), the guest runner INIT as /DEST, and install_tools.
+guest_root() {
+	local root=$1 init=$2 dest=$3
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
+	cp "$init" "$root/$dest"
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	install_tools "$root"
+}
+
 # The real clients and their needs into initramfs folder ROOT: lsscsi,
 # sg3_utils (with rescan-scsi-bus.sh) and bash with their shared libraries,
 # plus what rescan-scsi-bus.sh needs beyond busybox: /bin/bash (its

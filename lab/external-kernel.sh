@@ -84,11 +84,7 @@ echo "$krel" >"$B/obj/kernel.release"
 init=${SASSCAN_GUEST_INIT:-$WORK/guest/init}
 [ -x "$init" ] || die "guest runner $init not built (make guest)"
 root=$W/initramfs.root
-rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
-cp "$init" "$root/sasscan-init"
-cp /bin/busybox "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"
+guest_root "$root" "$init" sasscan-init
 cat >"$root/init" <<'EOF'
 #!/bin/sh
 # Load what the runner needs before it starts (built-in ones just succeed).
@@ -102,7 +98,6 @@ done
 exec /sasscan-init
 EOF
 chmod 755 "$root/init"
-install_tools "$root"
 
 # The modules the cases need, with their dependencies from modules.dep,
 # decompressed (busybox modprobe reads only plain .ko files).

@@ -16,13 +16,7 @@ init=$WORK/guest/init
 [ -x "$init" ] || die "guest runner not built (make guest)"
 
 root=$W/initramfs.root
-rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib/modules}
-cp "$init" "$root/init"
-cp /bin/busybox "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"
-
-install_tools "$root"
+guest_root "$root" "$init" init
 
 # Modules: the kernel's, then ours under extra/.
 cp -a "$B/modinst/lib/modules/$krel" "$root/lib/modules/"
