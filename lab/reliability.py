@@ -317,7 +317,7 @@ def check_tests(out):
         t = next((t for t in table if (t["variant"], t["cell"]) == (v, cid)), None)
         slug = "_".join(re.findall(r"[a-z0-9]+", what.lower())[:4])
         tests.append(("reliability/detects/%s/%s/%s" % (v, cid, slug), bool(t) and bool(pred(t)),
-                      "%s: not detected (%s)" % (what, t and t["failures"] or "cell missing")))
+                      "%s: not detected (%s)" % (what, t["failures"] if t else "cell missing")))
     return tests
 
 
