@@ -284,7 +284,7 @@ def main():
 
     # The reliability suite's reduced profile (docs/reliability.md).
     if not a.demo:
-        for tname, ok, why in reliability.check_tests(os.path.join(vm.TOP, "results")):
+        for tname, ok, why in reliability.check_tests(outdir):
             add(tname, ok, why)
 
     return finish(lines, outdir, start, summary)

@@ -289,8 +289,10 @@ KNOWN_FAILURES = [
     ("scanstart", "hisi_sas/writers/k16", "concurrent scan_start and PHY resets under K writers",
      lambda t: t["failures"].get("concurrent_scan_start", 0) > 1
      and t["failures"].get("phy_resets", 0) > 0),
-    ("multichannel", "smartpqi/writers/k2", "unbounded '- - -': stuck scan, hung task reported",
-     lambda t: "stuck_scans" in t["failures"] and t["failures"].get("hung_tasks", 0) > 0),
+    # The stuck scan is the failure; whether the hung-task report lands
+    # before the boot ends varies (the matrix asserts that report).
+    ("multichannel", "smartpqi/writers/k2", "unbounded '- - -': the scan never returns",
+     lambda t: "stuck_scans" in t["failures"]),
     ("stock", "smartpqi/delete/k2", "a deleted logical drive is lost for good",
      lambda t: t["failures"].get("lost", 0) > 0),
     ("stock", "smartpqi/badinput", "out-of-range requests accepted",
