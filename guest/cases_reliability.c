@@ -1085,14 +1085,12 @@ static bool reliability_line(const char *line)
 	cell_field(line, "topo", c.topo, sizeof(c.topo));
 	cell_field(line, "set", c.set, sizeof(c.set));
 	cell_field(line, "reqs", c.reqs, sizeof(c.reqs));
-	cell_field(line, "k", v, sizeof(v));
-	c.k = v[0] ? atoi(v) : 0;
+	c.k = cell_int(line, "k");
 	if (c.k > MAX_K)
 		c.k = MAX_K;
 	cell_field(line, "rounds", v, sizeof(v));
 	c.rounds = v[0] ? atoi(v) : 1;
-	cell_field(line, "n", v, sizeof(v));
-	c.n = v[0] ? atoi(v) : 0;
+	c.n = cell_int(line, "n");
 	cell_field(line, "seed", v, sizeof(v));
 	c.seed = strtoull(v, NULL, 0);
 	run_cell(&c);
