@@ -625,7 +625,8 @@ static void run_removals(const struct rcell *c, struct figures *f)
  * scsi_scan_host_selected() take channel and id as unsigned int, where ~0
  * is SCAN_WILD_CARD: a channel or id >= 2^32 loses its upper bits and
  * 4294967295 (like a LUN of 2^64 - 1) turns into "-" before any transport
- * sees it. Counted apart: no transport's user_scan can reject it.
+ * sees it. Counted apart: only the midlayer can reject it (the series'
+ * first patch does), no transport's user_scan ever sees it.
  */
 enum gclass { G_SYNTAX, G_RANGE, G_WRAP, G_VALID };
 
@@ -955,7 +956,8 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 {
 	static char buf[4096];
 	long long tried = 0, rejected = 0, accepted = 0, acc_valid = 0, rej_valid = 0;
-	long long acc_syntax = 0, acc_range = 0, acc_wrap = 0, side = 0, table_n = 0;
+	long long acc_syntax = 0, acc_range = 0, acc_wrap = 0, wrap = 0, side = 0;
+	long long table_n = 0;
 	char path[96], examples[1200] = "", extra[1600];
 	struct limits lim;
 	struct loads l;
@@ -988,6 +990,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 			len = rnd_input(&lim, buf, sizeof(buf));
 		}
 		g = classify(buf, len, &lim);
+		wrap += g == G_WRAP;
 		snap_take(host, &a);
 		w = bad_write(path, buf, len, &err, patience_ms(c));
 		if (w == -2) {
@@ -1046,10 +1049,11 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 		 ", \"bad_tried\": %lld, \"bad_table\": %lld, \"bad_rejected\": %lld, "
 		 "\"bad_accepted\": %lld, \"bad_accepted_valid\": %lld, "
 		 "\"bad_rejected_valid\": %lld, \"bad_accepted_invalid\": %lld, "
-		 "\"bad_accepted_out_of_range\": %lld, \"bad_accepted_wrapped\": %lld, "
+		 "\"bad_accepted_out_of_range\": %lld, \"bad_wrapped_tried\": %lld, "
+		 "\"bad_accepted_wrapped\": %lld, "
 		 "\"bad_side_effects\": %lld, \"bad_examples\": [%s]",
 		 tried, table_n, rejected, accepted, acc_valid, rej_valid, acc_syntax, acc_range,
-		 acc_wrap, side, examples);
+		 wrap, acc_wrap, side, examples);
 	emit_figures(c, f, extra);
 }
 
