@@ -119,8 +119,9 @@ def find(res, name):
 
 def selftests(outdir):
     """Boot deliberately broken cases; yield (name, ok, why) per runner property."""
-    res = vm.boot("stock", "selftest_pass,selftest_fail,selftest_warn,selftest_hung_task",
-                  "selftest", timeout=600, hung_task_secs=5, results_dir=outdir)
+    res = vm.boot("stock", "selftest_pass,selftest_fail,selftest_warn,selftest_hung_task,"
+                  "fix_sdebug_scan_truncated", "selftest", timeout=600, hung_task_secs=5,
+                  results_dir=outdir)
     print(vm.header(res), flush=True)
     for line in vm.tap_lines(res, "selftest/"):
         print("#   " + line)
@@ -140,6 +141,11 @@ def selftests(outdir):
     yield ("runner_fails_case_with_hung_task",
            bool(r and not r["ok"] and any(s["kind"] == "hung_task" for s in r["splats"])),
            "selftest_hung_task: %s" % (r and r["why"]))
+    # The first patch's test passes on fixed and in every series step; without
+    # the patch it must fail (stock truncates channel/id values).
+    r = find(res, "fix_sdebug_scan_truncated")
+    yield ("detects/stock/scan_truncates_channel_id", bool(r and not r["ok"] and not r["splats"]),
+           "fix_sdebug_scan_truncated on stock: %s" % (r and r["why"]))
 
     res = vm.boot("stock", "selftest_hang", "selftest_hang", timeout=60, hung_task_secs=60,
                   results_dir=outdir)

@@ -80,9 +80,10 @@ for p in "${series[@]}"; do
 		fail=1
 		continue
 	fi
-	# ...and boots: scsi_debug rescans, the core KUnit suites, and the
-	# series' own suite once it is configured.
-	cases=lab_sdebug_scan_wildcard,lab_kunit_scsi_lib
+	# ...and boots: scsi_debug rescans (and the first patch's rejection of
+	# truncated channel/id values), the core KUnit suites, and the series'
+	# own suite once it is configured.
+	cases=lab_sdebug_scan_wildcard,lab_kunit_scsi_lib,fix_sdebug_scan_truncated
 	[ $cfg = fixed ] && cases=$cases,fix_kunit_sas_user_scan
 	if "$LAB_DIR/modules.sh" series >>"$CACHE/series-$n.log" 2>&1 &&
 		"$LAB_DIR/initramfs.sh" series >>"$CACHE/series-$n.log" 2>&1 &&
