@@ -48,7 +48,7 @@ def requests(row):
 # class (transport, libsas) gets over 10 000 scan writes (issue #7).
 FULL = dict(writers=[(2, 50), (4, 50), (8, 50), (16, 75)], delete=(4, 30), hotplug=(4, 30),
             rpm=(4, 30), remove=(4, 12), rmmod=(4, 3),
-            badinput={"smartpqi": 2000, "plain": 4000, "hisi_sas": 4000})
+            badinput={"smartpqi": 1000, "plain": 3000, "hisi_sas": 4000, "mvsas": 2000})
 # Baselines in the full profile: enough to show each failure, not more
 # (their stuck scans cost a boot each): writers, hot-plug and removal only.
 FULL_BASELINE = dict(writers=[(4, 10), (16, 5)], hotplug=(4, 5), remove=(4, 3),
