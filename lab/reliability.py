@@ -348,20 +348,34 @@ def main():
     ap.add_argument("--from-logs", action="store_true",
                     help="judge the boots already stored under OUT/reliability (an "
                          "interrupted run) instead of booting")
-    ap.add_argument("--merge", nargs="+", metavar="JSON",
-                    help="merge earlier reliability.json files (e.g. variants run apart) "
-                         "into one report")
+    ap.add_argument("--merge", nargs="+", metavar="JSON[:VARIANTS]",
+                    help="merge earlier reliability.json files (e.g. variants or classes "
+                         "run apart) into one report; :v1,v2 takes only those variants")
     a = ap.parse_args()
     if a.merge:
         table, secs, vm_secs, variants = [], 0, {}, []
-        for path in a.merge:
+        for arg in a.merge:
+            path, _, only = arg.partition(":")
             d = json.load(open(path))
-            table += d["cells"]
+            keep = only.split(",") if only else d["variants"]
+            scale = d.get("scale", 1.0)
+            for t in d["cells"]:
+                if t["variant"] in keep:
+                    # judged again: the rules may be newer than the run
+                    t["failures"] = failures(t["record"], t["kind"])
+                    t["verdict"] = "FAIL" if t["failures"] else "PASS"
+                    table.append(t)
             secs = max(secs, d["elapsed_s"])
-            vm_secs.update(d["vm_seconds"])
-            variants += [v for v in d["variants"] if v not in variants]
-        write_reports(table, summarise(table), variants, a.out, d["profile"], secs, vm_secs,
-                      d.get("scale", 1.0))
+            for v, t in d["vm_seconds"].items():
+                if v not in keep:
+                    continue
+                if scale != 1.0:
+                    t += ", scaled x%g" % scale
+                # runs of one variant side by side (e.g. one per class)
+                vm_secs[v] = vm_secs[v] + " + " + t if v in vm_secs else t
+            variants += [v for v in d["variants"] if v in keep and v not in variants]
+        os.makedirs(a.out, exist_ok=True)
+        write_reports(table, summarise(table), variants, a.out, d["profile"], secs, vm_secs)
     else:
         table, _ = run(a.variants.split(","), a.profile, a.out, a.scale, a.cells,
                        a.from_logs)
