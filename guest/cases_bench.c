@@ -192,7 +192,7 @@ static unsigned long long run_max_id(const char *run, const char *def_maxid)
 static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 {
 	char runs[128], *run, *save, *turn[8];
-	bool done[8] = { false };
+	bool done[8] = { false }, knew = false;
 	int nturn = 0, rep, i, more = 1;
 
 	snprintf(runs, sizeof(runs), "%s", c->runs);
@@ -203,7 +203,9 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 			     SLOW_RESCAN_US / 1000000);
 			continue;
 		}
-		if (strcmp(run, "knew") && nturn < 8)
+		if (!strcmp(run, "knew"))
+			knew = true;
+		else if (nturn < 8)
 			turn[nturn++] = run;
 	}
 	/*
@@ -228,7 +230,7 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 			more = bench_rep(c, turn[i], rep, def_maxid);
 			done[i] = more == 0;
 		}
-	if (more >= 0 && strstr(c->runs, "knew") && !is_slow(c, "knew", false))
+	if (more >= 0 && knew)
 		for (rep = 0; rep < c->kreps; rep++) {
 			more = bench_rep(c, "knew", rep, def_maxid);
 			if (more <= 0)

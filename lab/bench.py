@@ -143,6 +143,22 @@ def boot_timeout(todo):
                          2 * c["reps"] * len(runs) for c, runs in todo))
 
 
+def boot_records(res, name):
+    """The BENCH records of one judged boot, each with its boot, the guest's
+    TSC rate and the kernel splats of its cell."""
+    out, clock = [], {}
+    for d in res.get("diag", []):
+        if d.startswith("BENCH-CLOCK "):
+            clock = json.loads(d[len("BENCH-CLOCK "):])
+        elif d.startswith("BENCH {"):
+            r = json.loads(d[len("BENCH "):])
+            r["boot"] = name
+            r["tsc_hz"] = clock.get("tsc_hz")
+            r["splats"] = [s["kind"] for s in res["cell_splats"].get(r["cell"], [])]
+            out.append(r)
+    return out
+
+
 def run_variant(variant, vcells, outdir):
     """Boot until every (cell, run) has records; returns {cell id: [records]}."""
     recs = {c["id"]: [] for c in vcells}
@@ -177,20 +193,11 @@ def run_variant(variant, vcells, outdir):
         print(vm.header(res), flush=True)
         boots.append(dict(name=name, elapsed_s=res.get("elapsed_s", 0),
                           timed_out=res.get("timed_out", False)))
-        progress, clock = False, {}
-        for d in res.get("diag", []):
-            if d.startswith("BENCH-CLOCK "):
-                clock = json.loads(d[len("BENCH-CLOCK "):])
-                continue
-            if not d.startswith("BENCH {"):
-                continue
-            r = json.loads(d[len("BENCH "):])
+        progress = False
+        for r in boot_records(res, name):
             cid = r["cell"]
             if cid not in recs:
                 continue
-            r["boot"] = name
-            r["tsc_hz"] = clock.get("tsc_hz")
-            r["splats"] = [s["kind"] for s in res["cell_splats"].get(cid, [])]
             recs[cid].append(r)
             progress = True
             if r.get("error"):
@@ -212,9 +219,20 @@ def run_variant(variant, vcells, outdir):
 
 
 def load_records(raw, outdir, variant):
-    """A saved run; boot times from the boot logs if the file has none."""
+    """A saved run; boot times from the boot logs if the file has none. An
+    interrupted run saved no file: its records are read again from the boot
+    logs that have a boot.json (a boot killed mid-way has none)."""
     if not os.path.exists(raw):
-        return dict(records={}, boots=[])
+        recs, boots = {}, []
+        paths = glob.glob(os.path.join(outdir, "bench-%s-*" % variant, "boot.json"))
+        for path in sorted(paths, key=lambda p: int(p.split("-")[-1].split("/")[0])):
+            res = vm.parse(os.path.dirname(path))
+            name = os.path.basename(os.path.dirname(path))
+            for r in boot_records(res, name):
+                recs.setdefault(r["cell"], []).append(r)
+            boots.append(dict(name=name, elapsed_s=res.get("elapsed_s", 0),
+                              timed_out=res.get("timed_out", False)))
+        return dict(records=recs, boots=boots)
     with open(raw) as f:
         saved = json.load(f)
     if "records" in saved:

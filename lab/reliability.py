@@ -150,6 +150,13 @@ def failures(rec, kind):
     return f
 
 
+def judge(t):
+    """Set a table row's failure figures and verdict from its record."""
+    t["failures"] = failures(t["record"], t["kind"])
+    t["verdict"] = "FAIL" if t["failures"] else "PASS"
+    return t
+
+
 # figures summed per variant x personality (issue point 4)
 SUMS = ["ops", "rounds", "io_ops", "io_errors", "corrupt_blocks", "lost", "stale", "duplicated",
         "write_errors", "removals", "hotplug_events", "runtime_suspends", "bad_tried",
@@ -225,12 +232,10 @@ def run(variants, profile, out, scale=1.0, only=None, from_logs=False):
             vm_secs[v] = "%d s" % round(time.monotonic() - t0)
         for c in vcells:
             rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
-            f = failures(rec, c["kind"])
-            table.append({"variant": v, "personality": c["row"], "kind": c["kind"],
-                          "k": c["k"], "cell": c["id"], "source": info.get("source"),
-                          "source_version": info.get("source_version"),
-                          "series": info.get("series"),
-                          "verdict": "FAIL" if f else "PASS", "failures": f, "record": rec})
+            table.append(judge({"variant": v, "personality": c["row"], "kind": c["kind"],
+                                "k": c["k"], "cell": c["id"], "source": info.get("source"),
+                                "source_version": info.get("source_version"),
+                                "series": info.get("series"), "record": rec}))
     summary = summarise(table)
     secs = time.monotonic() - start
     write_reports(table, summary, variants, out, profile, secs, vm_secs, scale)
@@ -359,20 +364,16 @@ def main():
             d = json.load(open(path))
             keep = only.split(",") if only else d["variants"]
             scale = d.get("scale", 1.0)
-            for t in d["cells"]:
-                if t["variant"] in keep:
-                    # judged again: the rules may be newer than the run
-                    t["failures"] = failures(t["record"], t["kind"])
-                    t["verdict"] = "FAIL" if t["failures"] else "PASS"
-                    table.append(t)
+            # judged again: the rules may be newer than the run
+            table += [judge(t) for t in d["cells"] if t["variant"] in keep]
             secs = max(secs, d["elapsed_s"])
-            for v, t in d["vm_seconds"].items():
+            for v, took in d["vm_seconds"].items():
                 if v not in keep:
                     continue
                 if scale != 1.0:
-                    t += ", scaled x%g" % scale
+                    took += ", scaled x%g" % scale
                 # runs of one variant side by side (e.g. one per class)
-                vm_secs[v] = vm_secs[v] + " + " + t if v in vm_secs else t
+                vm_secs[v] = vm_secs[v] + " + " + took if v in vm_secs else took
             variants += [v for v in d["variants"] if v in keep and v not in variants]
         os.makedirs(a.out, exist_ok=True)
         write_reports(table, summarise(table), variants, a.out, d["profile"], secs, vm_secs)
