@@ -13,8 +13,10 @@ Writes results/bench.json, results/bench.md and results/bench/*.svg.
 import argparse
 import glob
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,6 +31,16 @@ import vm  # noqa: E402
 MAX_TARGETS = 16        # targets per topology: 15 direct PHYs + expander, or 4 per channel
 MAX_LUNS = 64           # vsas LUs per target (VSAS_MAX_LUNS)
 MAXID_RUNS = ["1024", "4294967295"]
+BOOT_DEVICES = 1500     # devices created per boot, at most (one full fixed personality)
+# Lockdep's fixed-size tables filling up (each request queue registers its own
+# lock classes; a 1024-LU libsas cell fills the 32 768 dependency entries of
+# CONFIG_LOCKDEP_BITS=15). Lockdep then switches itself off: a limit of the lab
+# kernel's detector, reported with the cell, not a splat of the kernel under test.
+LAB_LIMIT = re.compile(r"MAX_LOCKDEP_\w+ too low|MAX_STACK_TRACE_ENTRIES too low")
+# A boot whose guest printed nothing for this long is stuck: the longest silence
+# of a healthy boot is a 1024-LU create (<= 265 s) or a bounded walk waited
+# for (10 s + 3 s sampling + <= 300 s).
+IDLE_S = 420
 
 # Per personality: channels used, max_lun of the real driver (docs/vsas.md),
 # libsas (sas_device_configure() reads the port mode page of every new LU).
@@ -60,13 +72,15 @@ ALL_RUNS = ["def"] + MAXID_RUNS + ["knew"]
 # Per profile and variant: sizes (LUs), timed rescans per run, k-new
 # repetitions, runs, personalities (None: all). Sized for the VM time the
 # 2-CPU lab machine has: 1024-LU topologies only on fixed (a create costs
-# 1-2 min of TCG time), fewer repetitions where rescans walk absent ids.
+# 1-2 min of TCG time). fixed gets 30 nothing-new repetitions: its max_id
+# settings are compared rescan by rescan, and TCG scatters single rescans
+# by tens of percent.
 PROFILES = {
     "full": {
-        "fixed": dict(sizes=[8, 64, 256, 1024], reps=10, kreps=3, runs=ALL_RUNS),
-        "stock": dict(sizes=[8, 64, 256], reps=10, kreps=3, runs=ALL_RUNS),
-        "multichannel": dict(sizes=[8, 64, 256], reps=5, kreps=2, runs=ALL_RUNS),
-        "scanstart": dict(sizes=[8, 64], reps=5, kreps=2, runs=ALL_RUNS),
+        "fixed": dict(sizes=[8, 64, 256, 1024], reps=30, kreps=10, runs=ALL_RUNS),
+        "stock": dict(sizes=[8, 64, 256], reps=10, kreps=10, runs=ALL_RUNS),
+        "multichannel": dict(sizes=[8, 64, 256], reps=10, kreps=2, runs=ALL_RUNS),
+        "scanstart": dict(sizes=[8, 64], reps=10, kreps=10, runs=ALL_RUNS),
     },
     "reduced": {
         "fixed": dict(sizes=[8, 32], reps=10, kreps=1, runs=["def", "4294967295", "knew"]),
@@ -139,8 +153,8 @@ def line(c, runs):
 
 def boot_timeout(todo):
     """Generous: ~0.1 s per device added, 2 s per rescan, and the boot."""
-    return int(180 + sum(0.15 * c["devices"] * (1 + c["kreps"]) +
-                         2 * c["reps"] * len(runs) for c, runs in todo))
+    return int(180 + sum(0.15 * (c["devices"] + c["kreps"] * c["k"]) +
+                         2 * (c["reps"] + c["kreps"]) * len(runs) for c, runs in todo))
 
 
 def boot_records(res, name):
@@ -154,16 +168,38 @@ def boot_records(res, name):
             r = json.loads(d[len("BENCH "):])
             r["boot"] = name
             r["tsc_hz"] = clock.get("tsc_hz")
-            r["splats"] = [s["kind"] for s in res["cell_splats"].get(r["cell"], [])]
+            splats = res["cell_splats"].get(r["cell"], [])
+            r["splats"] = [s["kind"] for s in splats if not LAB_LIMIT.search(s["line"])]
+            r["lab_limits"] = sorted({LAB_LIMIT.search(s["line"]).group(0) for s in splats
+                                      if LAB_LIMIT.search(s["line"])})
             out.append(r)
     return out
+
+
+def skip_later(unbounded, cid, run, why):
+    """A run that is unbounded or stuck at one size is so at every larger one
+    (the walk does not depend on the devices present)."""
+    pers = cid.split("/")[1]
+    unbounded[(pers, run)] = why
+    if run == "def":
+        # the default max_id is the huge one: same walk
+        unbounded.setdefault((pers, "4294967295"), why)
+
+
+def in_flight(left, def_maxid):
+    """The run the guest was in when a boot stopped: nothing-new runs go
+    largest max_id first, k-new last (guest/cases_bench.c, bench_runs())."""
+    turn = [r for r in left if r != "knew"]
+    if not turn:
+        return "knew"
+    return max(turn, key=lambda r: int(def_maxid if r == "def" else r))
 
 
 def run_variant(variant, vcells, outdir):
     """Boot until every (cell, run) has records; returns {cell id: [records]}."""
     recs = {c["id"]: [] for c in vcells}
     done = {c["id"]: set() for c in vcells}
-    unbounded = {}        # (pers, run) -> cell id whose rescan was unbounded
+    unbounded = {}        # (pers, run) -> "unbounded|stuck at <cell id>"
     boots = []
     while True:
         todo = []
@@ -175,8 +211,8 @@ def run_variant(variant, vcells, outdir):
                 if r in done[c["id"]]:
                     continue
                 if (c["pers"], r) in unbounded:
-                    recs[c["id"]].append({"cell": c["id"], "run": r, "skipped":
-                                          "unbounded at %s" % unbounded[(c["pers"], r)]})
+                    recs[c["id"]].append({"cell": c["id"], "run": r,
+                                          "skipped": unbounded[(c["pers"], r)]})
                     done[c["id"]].add(r)
                     continue
                 runs.append(r)
@@ -184,37 +220,64 @@ def run_variant(variant, vcells, outdir):
                 todo.append((c, runs))
         if not todo or len(boots) > len(vcells) * 3:
             break
+        # A boot adds at most BOOT_DEVICES devices (lockdep's tables filled
+        # after ~7000 adds in one boot); the cells left over get the next boot.
+        todo = [t for i, t in enumerate(todo)
+                if sum(c["devices"] for c, _ in todo[:i + 1]) <= BOOT_DEVICES or not i]
         name = "bench-%s-%d" % (variant, len(boots) + 1)
         # creating a 1024-LU host keeps the configfs writer waiting for minutes
         # under TCG: no hung-task report for that set-up
         res = vm.boot(variant, "bench", name, timeout=boot_timeout(todo), results_dir=outdir,
-                      hung_task_secs=600,
+                      hung_task_secs=600, idle_timeout=IDLE_S,
                       files={"/etc/sasscan/bench.txt": "".join(line(c, r) for c, r in todo)})
         print(vm.header(res), flush=True)
         boots.append(dict(name=name, elapsed_s=res.get("elapsed_s", 0),
                           timed_out=res.get("timed_out", False)))
-        progress = False
+        progress, last = False, None
         for r in boot_records(res, name):
             cid = r["cell"]
             if cid not in recs:
                 continue
             recs[cid].append(r)
-            progress = True
+            progress, last = True, r
             if r.get("error"):
                 done[cid].add("create-failed")
             elif r.get("run") != "create":
                 done[cid].add(r["run"])
                 if r.get("unbounded"):
-                    pers = cid.split("/")[1]
-                    unbounded[(pers, r["run"])] = cid
-                    if r["run"] == "def":
-                        # the default max_id is the huge one: same walk
-                        unbounded.setdefault((pers, "4294967295"), cid)
+                    skip_later(unbounded, cid, r["run"], "unbounded at %s" % cid)
+        if progress and res.get("timed_out"):
+            # A rescan never returned and the guest could not even report it
+            # (a soft lockup starves its sampler): the run in flight is the
+            # first one the guest had left in its order (bench_runs()).
+            c = next(c for c, _ in todo if c["id"] == last["cell"])
+            left = [r for r in c["runs"] if r not in done[c["id"]]]
+            kinds = sorted({s["kind"] for s in res["cell_splats"].get(c["id"], [])})
+            why = "stuck at %s: no record, boot %s timed out after %d s (console: %s)" % (
+                c["id"], name, res.get("elapsed_s", 0), ", ".join(kinds) or "no splat")
+            if last.get("run") == "create" and left:
+                run = in_flight(left, last["max_id"])
+                recs[c["id"]].append({"cell": c["id"], "run": run, "stuck": why})
+                done[c["id"]].add(run)
+                skip_later(unbounded, c["id"], run, why)
+            else:
+                # after some repetitions: which run hung is not known
+                for run in left:
+                    recs[c["id"]].append({"cell": c["id"], "run": run, "stuck": why +
+                                          ", after %s rep %s" % (last.get("run"),
+                                                                 last.get("rep"))})
+                    done[c["id"]].add(run)
         if not progress:
-            c, _ = todo[0]
-            recs[c["id"]].append({"cell": c["id"], "error": "no record (boot %s: %s)" % (
-                name, "timed out" if res.get("timed_out") else "ended")})
-            done[c["id"]].add("create-failed")
+            # The first cell's first rescan (its largest max_id) never returned
+            # and starved the guest's sampler: the same walk at every size.
+            first = todo[0][0]["id"]
+            kinds = sorted({s["kind"] for s in res["cell_splats"].get(first, [])})
+            why = "no record: boot %s %s after %d s in %s (console: %s)" % (
+                name, "timed out" if res.get("timed_out") else "ended",
+                res.get("elapsed_s", 0), first, ", ".join(kinds) or "no splat")
+            for c, _ in todo:
+                recs[c["id"]].append({"cell": c["id"], "error": why})
+                done[c["id"]].add("create-failed")
     return dict(records=recs, boots=boots)
 
 
@@ -284,11 +347,15 @@ def analyse(c, records):
         rs = [r for r in records if r.get("run") == run]
         row = dict(base, run=run)
         skipped = next((r for r in rs if r.get("skipped")), None)
+        stuck = next((r for r in rs if r.get("stuck")), None)
         unb = next((r for r in rs if r.get("unbounded")), None)
         ok = [r for r in rs if r.get("unbounded") is False]
-        if skipped:
-            row.update(status="unbounded" if skipped["skipped"].startswith("unbounded")
-                       else "skipped", why=skipped["skipped"])
+        if stuck:
+            row.update(status="stuck", why=stuck["stuck"])
+        elif skipped:
+            row.update(status=skipped["skipped"].split()[0]
+                       if skipped["skipped"].startswith(("unbounded", "stuck")) else "skipped",
+                       why=skipped["skipped"])
         elif unb:
             row.update(status="unbounded", max_id=unb["max_id"],
                        probe_rate=unb["probe_rate"], cmd_rate=unb["cmd_rate"],
@@ -322,12 +389,36 @@ def analyse(c, records):
                 absent_probes=max(r["absent_probes"] for r in ok),
                 resets=max(r["resets"] for r in ok),
                 write_rc=sorted({r["rc"] for r in ok}),
-                time_us=spread(us),
+                time_us=spread(us), samples_us=[round(x, 1) for x in us],
                 # per LU present, or per LU found when there are new ones
                 us_per_device=statistics.median(us) / (statistics.median(new) or c["devices"]),
-                splats=sorted({s for r in ok for s in r.get("splats", [])}))
+                splats=sorted({s for r in ok for s in r.get("splats", [])}),
+                lab_limits=sorted({s for r in ok for s in r.get("lab_limits", [])}))
         rows.append(row)
+    paired_maxid(rows, records)
     return rows
+
+
+def quartiles(xs):
+    xs = sorted(xs)
+    q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [xs[0]] * 3
+    return dict(median=statistics.median(xs), q1=q[0], q3=q[2], n=len(xs))
+
+
+def paired_maxid(rows, records):
+    """Per max_id run: its rescan time over the default max_id's in the same
+    repetition (they run back to back, so a slow phase of the machine cancels
+    out); the median of these ratios is the max_id sensitivity."""
+    def times(run):
+        return {r["rep"]: rescan_us(r) for r in records
+                if r.get("run") == run and r.get("unbounded") is False}
+    base = times("def")
+    for row in rows:
+        if row["run"] in MAXID_RUNS and row["status"] == "ok":
+            t = times(row["run"])
+            ratios = [t[i] / base[i] for i in sorted(t) if base.get(i)]
+            if ratios:
+                row["vs_default"] = {k: round(v, 4) for k, v in quartiles(ratios).items()}
 
 
 def fit(points):
@@ -343,8 +434,28 @@ def fit(points):
     b = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
     a = my - b * mx
     ss = sum((p[1] - my) ** 2 for p in points)
-    r2 = 1 - sum((p[1] - a - b * p[0]) ** 2 for p in points) / ss if ss else 1.0
-    return a, b, r2
+    sse = sum((p[1] - a - b * p[0]) ** 2 for p in points)
+    r2 = 1 - sse / ss if ss else 1.0
+    # standard error of the slope (for its 95 % interval, ~2 se with many points)
+    se = (sse / (n - 2) / sxx) ** 0.5 if n > 2 else 0.0
+    return a, b, r2, se
+
+
+def linearity(d):
+    """Time vs LUs present for one personality's nothing-new rows: the
+    least-squares line through every repetition (slope, its 95 % interval),
+    R² of the medians, and the growth exponent (log-log slope of the
+    medians: 1 = proportional, 0 = constant; above 1 would be superlinear)."""
+    pts = [(r["devices"], x) for r in d for x in r.get("samples_us") or [r["time_us"]["median"]]]
+    f, fm = fit(pts), fit([(r["devices"], r["time_us"]["median"]) for r in d])
+    lg = fit([(math.log(r["devices"]), math.log(r["time_us"]["median"])) for r in d
+              if r["time_us"]["median"] > 0])
+    if not f or not fm or not lg:
+        return None
+    return dict(intercept_us=round(f[0], 1), us_per_device=round(f[1], 3),
+                ci95_us=round(1.96 * f[3], 3), r2_medians=round(fm[2], 4),
+                r2=round(f[2], 4), exponent=round(lg[1], 3), points=len(pts),
+                sizes=[r["devices"] for r in d])
 
 
 def summarise(rows, variants):
@@ -361,15 +472,14 @@ def summarise(rows, variants):
                                    min=min(r["ratio"] for r in rs),
                                    complete=all(r["complete"] for r in rs))
             d = [r for r in rs if r["run"] == "def"]
-            f = fit([(r["devices"], r["time_us"]["median"]) for r in d])
+            f = linearity(d)
             if f:
-                s["slope"][key] = dict(intercept_us=round(f[0], 1), us_per_device=round(f[1], 3),
-                                       r2=round(f[2], 4), sizes=[r["devices"] for r in d])
+                s["slope"][key] = f
             for r in d:
                 alt = {m: next((x for x in rs if x["run"] == m and x["devices"] == r["devices"]),
                                None) for m in MAXID_RUNS}
-                dev = {m: round(a["time_us"]["median"] / r["time_us"]["median"] - 1, 3)
-                       for m, a in alt.items() if a and r["time_us"]["median"] > 0}
+                dev = {m: round(a["vs_default"]["median"] - 1, 3)
+                       for m, a in alt.items() if a and a.get("vs_default")}
                 if dev:
                     s["maxid"]["%s/%d" % (key, r["devices"])] = dev
             for r in rs:
@@ -380,6 +490,16 @@ def summarise(rows, variants):
                         median_us=r["time_us"]["median"],
                         nothing_new_us=next((x["time_us"]["median"] for x in d
                                              if x["devices"] == r["devices"]), None))
+    # the goal: every max_id setting within 10 % of the default, cell by cell
+    fx = [d for k, v in s["maxid"].items() if k.startswith("fixed/") for d in v.values()]
+    if fx:
+        s["maxid_goal"] = dict(within_10pct=sum(1 for d in fx if abs(d) <= 0.10),
+                               comparisons=len(fx), worst=max(fx, key=abs), median={
+                                   m: statistics.median(v[m] for k, v in s["maxid"].items()
+                                                        if k.startswith("fixed/") and m in v)
+                                   for m in MAXID_RUNS if any(
+                                       m in v for k, v in s["maxid"].items()
+                                       if k.startswith("fixed/"))})
     # smartpqi: multichannel's extrapolated id walk vs fixed's commands
     mc = [r for r in rows if r["variant"] == "multichannel" and r["personality"] == "smartpqi"
           and r["status"] == "unbounded" and r.get("extrapolated_probes")]
@@ -392,6 +512,47 @@ def summarise(rows, variants):
             multichannel_hours=m.get("extrapolated_h"), fixed_cmds=f["cmds"],
             devices=f["devices"], ratio=m["extrapolated_probes"] / max(1, f["cmds"]))
     return s
+
+
+def analysis_tests():
+    """[(test name, ok, why)]: the analysis on made-up records whose answers
+    are known (check.py runs these before the boots)."""
+    out = []
+    cell = dict(id="fixed/plain/64", variant="fixed", pers="plain", devices=64, targets=16,
+                topo="t", runs=["def", "1024", "4294967295"], reps=4, kreps=0, k=8)
+
+    def rec(run, rep, us):
+        return {"cell": cell["id"], "run": run, "rep": rep, "max_id": 16, "unbounded": False,
+                "rc": 0, "us": us, "tsc_us": us, "devices": 64, "before": 64, "after": 64,
+                "cmds": 16, "opc": {REPORT_LUNS: 16}, "absent_probes": 0, "resets": 0}
+    # a slow phase over repetitions 2 and 3 slows every setting alike: paired
+    # ratios see 1024 at +0 % and 2^32-1 at +5 %; medians of medians would not
+    slow = [1, 1, 3, 3]
+    recs = [rec("def", i, 100 * slow[i]) for i in range(4)]
+    recs += [rec("1024", i, 100 * slow[i if i != 1 else 2]) for i in range(4)]
+    recs += [rec("4294967295", i, 105 * slow[i]) for i in range(4)]
+    rows = {r["run"]: r for r in analyse(cell, recs)}
+    got = {m: rows[m]["vs_default"]["median"] for m in MAXID_RUNS}
+    out.append(("bench/analysis/max_id_paired_by_repetition",
+                abs(got["4294967295"] - 1.05) < 1e-9 and got["1024"] == 1.0 and
+                rows["def"]["ratio"] == 1.0, "paired medians %s" % got))
+    # growth exponent: proportional time gives 1, constant time 0
+    prop = [dict(devices=n, time_us=dict(median=50.0 * n), samples_us=[50.0 * n])
+            for n in (8, 64, 256, 1024)]
+    flat = [dict(devices=n, time_us=dict(median=7000.0), samples_us=[7000.0])
+            for n in (8, 64, 256, 1024)]
+    lp, lf = linearity(prop), linearity(flat)
+    out.append(("bench/analysis/linearity_exponent",
+                abs(lp["exponent"] - 1) < 1e-9 and abs(lp["us_per_device"] - 50) < 1e-9 and
+                abs(lf["exponent"]) < 1e-9 and lf["us_per_device"] == 0,
+                "exponents %s, %s; slopes %s, %s" % (lp["exponent"], lf["exponent"],
+                                                     lp["us_per_device"], lf["us_per_device"])))
+    # a boot that stopped right after a cell's create was in its largest max_id
+    order = [in_flight(["def", "1024", "4294967295", "knew"], "16"),
+             in_flight(["def", "1024", "knew"], "4294967295"), in_flight(["knew"], "16")]
+    out.append(("bench/analysis/stuck_run_is_guest_order",
+                order == ["4294967295", "def", "knew"], "in flight: %s" % order))
+    return out
 
 
 def assertions(result):
@@ -523,25 +684,43 @@ def write_reports(result, out):
         cols = []
         for v in result["variants"]:
             x = s["ratio"].get("%s/%s" % (v, pers))
-            unb = [r for r in result["rows"] if r["variant"] == v and r["personality"] == pers
-                   and r["status"] == "unbounded"]
             col = ("%.3f%s" % (x["max"], "" if x["complete"] else " incomplete")) if x else ""
-            if unb:
-                col += (", " if col else "") + "unbounded: " + ", ".join(sorted({
-                    {"def": "max_id default", "knew": "k new"}.get(r["run"],
-                                                                   "max_id " + r["run"])
-                    for r in unb}))
+            for status in ("unbounded", "stuck", "error"):
+                bad = [r for r in result["rows"] if r["variant"] == v
+                       and r["personality"] == pers and r["status"] == status]
+                if bad:
+                    col += (", " if col else "") + status + ": " + ", ".join(sorted({
+                        {"def": "max_id default", "knew": "k new", "-": "create"}.get(
+                            r["run"], "max_id " + r["run"]) for r in bad}))
             cols.append(col)
         L.append("| %s | %s |" % (pers, " | ".join(cols)))
-    L += ["", "## Time linear in devices (fixed, nothing new, least-squares fit of medians)", "",
-          "| personality | slope per device | intercept | R² | sizes |", "|---|---|---|---|---|"]
+    limits = sorted({"%s/%s/%d: %s" % (r["variant"], r["personality"], r["devices"], x)
+                     for r in result["rows"] for x in r.get("lab_limits", [])})
+    if limits:
+        L += ["", "Lab limits (lockdep's tables filled and it switched itself off for the rest of "
+              "the boot; not a splat of the kernel under test, see docs/bench.md): " +
+              "; ".join(limits) + "."]
+    L += ["", "## Time vs devices present (fixed, nothing new)", "",
+          "Least-squares line through every repetition (slope with its 95 % interval), R² of "
+          "the per-size medians, and the growth exponent (log-log slope of the medians: 1 = "
+          "proportional to LUs, 0 = constant, above 1 = superlinear).", "",
+          "| personality | slope per LU | intercept | R² (medians) | exponent | sizes |",
+          "|---|---|---|---|---|---|"]
     for k, f in sorted(s["slope"].items()):
-        if k.startswith("fixed/"):
-            L.append("| %s | %.1f us | %s | %.3f | %s |" % (
-                k.split("/")[1], f["us_per_device"], fmt_us(f["intercept_us"]), f["r2"],
-                ",".join(map(str, f["sizes"]))))
-    L += ["", "## max_id sensitivity (fixed: median time vs the default max_id)", "",
-          "| personality/devices | max_id 1024 | max_id 2^32-1 |", "|---|---|---|"]
+        if k.startswith("fixed/") and "exponent" in f:
+            L.append("| %s | %.1f ± %.1f us | %s | %.3f | %.2f | %s |" % (
+                k.split("/")[1], f["us_per_device"], f["ci95_us"], fmt_us(f["intercept_us"]),
+                f["r2_medians"], f["exponent"], ",".join(map(str, f["sizes"]))))
+    L += ["", "## max_id sensitivity (fixed)", "",
+          "Median over repetitions of (rescan time with that max_id / time with the default "
+          "max_id in the same repetition), minus 1. Goal: within ±10 %."]
+    g = s.get("maxid_goal")
+    if g:
+        L += ["", "Within 10 %%: **%d of %d** comparisons; the largest deviation %+.1f%%; "
+              "median over cells %s." % (
+                  g["within_10pct"], g["comparisons"], 100 * g["worst"], ", ".join(
+                      "%+.1f%% (%s)" % (100 * d, m) for m, d in g["median"].items()))]
+    L += ["", "| personality/devices | max_id 1024 | max_id 2^32-1 |", "|---|---|---|"]
     for k, d in sorted(s["maxid"].items()):
         if k.startswith("fixed/"):
             L.append("| %s | %s | %s |" % (k[6:], *("%+.1f%%" % (100 * d[m]) if m in d else ""
@@ -595,10 +774,22 @@ def write_reports(result, out):
     return md
 
 
-def run(variants, profile, out, rows=None, reuse=False, sizes=None):
+def merge_records(saved):
+    """Several runs of one variant (each on other personalities) as one."""
+    out = dict(records={}, boots=[])
+    for s in saved:
+        for cid, recs in s["records"].items():
+            if recs:
+                out["records"][cid] = recs
+        out["boots"] += s["boots"]
+    return out
+
+
+def run(variants, profile, out, rows=None, reuse=False, sizes=None, merge=None):
     """Run the benchmark; returns the result dict (also written out). The raw
     records of each variant are kept in <out>/bench/records-<variant>.json;
-    @reuse analyses those again instead of booting."""
+    @reuse analyses those again instead of booting; @merge (out folders of
+    earlier runs) analyses their records together, later folders winning."""
     start = time.monotonic()
     outdir = os.path.join(out, "bench")
     os.makedirs(outdir, exist_ok=True)
@@ -612,7 +803,12 @@ def run(variants, profile, out, rows=None, reuse=False, sizes=None):
         builds[v] = vm.build_info(v)
         vcells = [c for c in all_cells if c["variant"] == v]
         raw = os.path.join(outdir, "records-%s.json" % v)
-        if reuse:
+        if merge:
+            saved = merge_records([load_records(os.path.join(d, "bench", "records-%s.json" % v),
+                                                os.path.join(d, "bench"), v) for d in merge])
+            with open(raw, "w") as f:
+                json.dump(saved, f)
+        elif reuse:
             saved = load_records(raw, outdir, v)
         else:
             saved = run_variant(v, vcells, outdir)
@@ -650,9 +846,12 @@ def main():
     ap.add_argument("--sizes", help="comma-separated LU counts (default: the profile's)")
     ap.add_argument("--reuse", action="store_true",
                     help="analyse the records of the last run again, no boots")
+    ap.add_argument("--merge", help="comma-separated --out folders of earlier runs: analyse "
+                    "their records together (later folders win a cell), no boots")
     a = ap.parse_args()
     result = run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None,
-                 a.reuse, [int(n) for n in a.sizes.split(",")] if a.sizes else None)
+                 a.reuse, [int(n) for n in a.sizes.split(",")] if a.sizes else None,
+                 a.merge.split(",") if a.merge else None)
     bad = [t for t in assertions(result) if not t[1]]
     for name, _, why in bad:
         print("bench: goal not met: %s: %s" % (name, why))

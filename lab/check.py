@@ -253,6 +253,13 @@ def main():
     if not a.demo:
         for tname, ok, why in selftests(outdir):
             add(tname, ok, why)
+        # The bench's statistics on made-up records (no boot).
+        try:
+            tests = bench.analysis_tests()
+        except Exception as e:  # a broken analysis is a failed test, not a crash
+            tests = [("bench/analysis", False, repr(e))]
+        for tname, ok, why in tests:
+            add(tname, ok, why)
         # The fix series: git am and a build + boot after every patch.
         out = subprocess.run([os.path.join(vm.LAB, "series-check.sh")], cwd=vm.TOP,
                              stdout=subprocess.PIPE, text=True)

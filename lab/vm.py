@@ -227,9 +227,11 @@ def add_files(bdir, initrd, files, outdir):
 
 
 def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
-         extra_append="", memory=2048, files=None):
+         extra_append="", memory=2048, files=None, idle_timeout=None):
     """Boot variant with the selected cases; returns parse()'s result.
-    files: {guest path: text} added to the initramfs for this boot."""
+    files: {guest path: text} added to the initramfs for this boot.
+    idle_timeout: also end the boot (as timed out) once the guest's TAP
+    output has not grown for that many seconds."""
     bdir = os.path.join(CACHE, "build", variant)
     kernel = os.path.join(bdir, "obj", "arch", "x86", "boot", "bzImage")
     initrd = os.path.join(WORK, "build", variant, "initramfs.cpio.gz")
@@ -257,13 +259,24 @@ def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
     meta.update(build_info(variant))
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=timeout)
-        meta["timed_out"] = False
-    except subprocess.TimeoutExpired:
+    tap, size, grew = os.path.join(outdir, "tap.log"), -1, start
+    meta["timed_out"] = True
+    while time.monotonic() - start < timeout:
+        try:
+            proc.wait(timeout=min(5, max(0.1, timeout - (time.monotonic() - start))))
+            meta["timed_out"] = False
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        now_size = os.path.getsize(tap) if os.path.exists(tap) else 0
+        if now_size != size:
+            size, grew = now_size, time.monotonic()
+        elif idle_timeout and time.monotonic() - grew > idle_timeout:
+            meta["idle_timeout"] = idle_timeout
+            break
+    if meta["timed_out"]:
         proc.kill()
         proc.wait()
-        meta["timed_out"] = True
     meta["elapsed_s"] = round(time.monotonic() - start, 1)
     meta["qemu_rc"] = proc.returncode
     with open(os.path.join(outdir, "boot.json"), "w") as f:
