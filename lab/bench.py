@@ -500,6 +500,21 @@ def summarise(rows, variants):
                                    for m in MAXID_RUNS if any(
                                        m in v for k, v in s["maxid"].items()
                                        if k.startswith("fixed/"))})
+    # A stuck run printed nothing; its walk is estimated from the same cell's
+    # bounded run: absent probes per second, scaled by the max_id ratio.
+    s["stuck_estimates"] = []
+    for r in rows:
+        b = next((x for x in ok if r["status"] == "stuck" and x["variant"] == r["variant"]
+                  and x["personality"] == r["personality"] and x["devices"] == r["devices"]
+                  and x["run"] in ("def", "1024") and x["absent_probes"] > 0), None)
+        if b and r["run"] in MAXID_RUNS:
+            rate = b["absent_probes"] / (b["time_us"]["median"] / 1e6)
+            probes = b["absent_probes"] * int(r["run"]) / int(b["max_id"])
+            s["stuck_estimates"].append(dict(
+                cell="%s/%s/%d" % (r["variant"], r["personality"], r["devices"]),
+                max_id=r["run"], rate=round(rate, 1), probes=probes,
+                hours=round(probes / rate / 3600, 1), from_max_id=b["max_id"],
+                from_probes=b["absent_probes"], from_us=b["time_us"]["median"]))
     # smartpqi: multichannel's extrapolated id walk vs fixed's commands
     mc = [r for r in rows if r["variant"] == "multichannel" and r["personality"] == "smartpqi"
           and r["status"] == "unbounded" and r.get("extrapolated_probes")]
@@ -741,6 +756,11 @@ def write_reports(result, out):
                 r["variant"], r["personality"], r["devices"], r["max_id"], r["probe_rate"],
                 r["extrapolated_probes"], "%.1f h" % r["extrapolated_h"]
                 if r.get("extrapolated_h") else "never (no probes: stuck)"))
+    for e in s.get("stuck_estimates", []):
+        L.append("| %s | %s | %.0f (est.) | %.3g | %.0f h (est. from the max_id %s run: %d "
+                 "refused ids in %s) |" % (e["cell"], e["max_id"], e["rate"], e["probes"],
+                                          e["hours"], e["from_max_id"], e["from_probes"],
+                                          fmt_us(e["from_us"])))
     pr = s.get("smartpqi_probe_ratio")
     if pr:
         L += ["", "smartpqi: multichannel would issue %.3g probes (%.0f/s, ~%s h); fixed issues "
