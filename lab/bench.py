@@ -168,12 +168,21 @@ def boot_records(res, name):
             r = json.loads(d[len("BENCH "):])
             r["boot"] = name
             r["tsc_hz"] = clock.get("tsc_hz")
-            splats = res["cell_splats"].get(r["cell"], [])
-            r["splats"] = [s["kind"] for s in splats if not LAB_LIMIT.search(s["line"])]
-            r["lab_limits"] = sorted({LAB_LIMIT.search(s["line"]).group(0) for s in splats
-                                      if LAB_LIMIT.search(s["line"])})
+            r["splats"], limits = [], set()
+            for s in res["cell_splats"].get(r["cell"], []):
+                m = LAB_LIMIT.search(s["line"])
+                if m:
+                    limits.add(m.group(0))
+                else:
+                    r["splats"].append(s["kind"])
+            r["lab_limits"] = sorted(limits)
             out.append(r)
     return out
+
+
+def console_kinds(res, cid):
+    """The kinds of kernel splat the console showed during cell @cid."""
+    return ", ".join(sorted({s["kind"] for s in res["cell_splats"].get(cid, [])})) or "no splat"
 
 
 def skip_later(unbounded, cid, run, why):
@@ -220,8 +229,8 @@ def run_variant(variant, vcells, outdir):
                 todo.append((c, runs))
         if not todo or len(boots) > len(vcells) * 3:
             break
-        # A boot adds at most BOOT_DEVICES devices (lockdep's tables filled
-        # after ~7000 adds in one boot); the cells left over get the next boot.
+        # A boot creates at most BOOT_DEVICES devices, so a cell that fills
+        # lockdep's table leaves it on for the others; the rest get the next boot.
         todo = [t for i, t in enumerate(todo)
                 if sum(c["devices"] for c, _ in todo[:i + 1]) <= BOOT_DEVICES or not i]
         name = "bench-%s-%d" % (variant, len(boots) + 1)
@@ -252,9 +261,8 @@ def run_variant(variant, vcells, outdir):
             # first one the guest had left in its order (bench_runs()).
             c = next(c for c, _ in todo if c["id"] == last["cell"])
             left = [r for r in c["runs"] if r not in done[c["id"]]]
-            kinds = sorted({s["kind"] for s in res["cell_splats"].get(c["id"], [])})
             why = "stuck at %s: no record, boot %s timed out after %d s (console: %s)" % (
-                c["id"], name, res.get("elapsed_s", 0), ", ".join(kinds) or "no splat")
+                c["id"], name, res.get("elapsed_s", 0), console_kinds(res, c["id"]))
             if last.get("run") == "create" and left:
                 run = in_flight(left, last["max_id"])
                 recs[c["id"]].append({"cell": c["id"], "run": run, "stuck": why})
@@ -268,13 +276,12 @@ def run_variant(variant, vcells, outdir):
                                                                  last.get("rep"))})
                     done[c["id"]].add(run)
         if not progress:
-            # The first cell's first rescan (its largest max_id) never returned
-            # and starved the guest's sampler: the same walk at every size.
+            # Not even the first cell's create was reported: every cell of
+            # this boot is marked, so the loop ends instead of booting again.
             first = todo[0][0]["id"]
-            kinds = sorted({s["kind"] for s in res["cell_splats"].get(first, [])})
             why = "no record: boot %s %s after %d s in %s (console: %s)" % (
                 name, "timed out" if res.get("timed_out") else "ended",
-                res.get("elapsed_s", 0), first, ", ".join(kinds) or "no splat")
+                res.get("elapsed_s", 0), first, console_kinds(res, first))
             for c, _ in todo:
                 recs[c["id"]].append({"cell": c["id"], "error": why})
                 done[c["id"]].add("create-failed")
@@ -491,23 +498,27 @@ def summarise(rows, variants):
                         nothing_new_us=next((x["time_us"]["median"] for x in d
                                              if x["devices"] == r["devices"]), None))
     # the goal: every max_id setting within 10 % of the default, cell by cell
-    fx = [d for k, v in s["maxid"].items() if k.startswith("fixed/") for d in v.values()]
+    per = {}        # max_id setting -> its deviations over the fixed cells
+    for k, v in s["maxid"].items():
+        if k.startswith("fixed/"):
+            for m, d in v.items():
+                per.setdefault(m, []).append(d)
+    fx = [d for ds in per.values() for d in ds]
     if fx:
         s["maxid_goal"] = dict(within_10pct=sum(1 for d in fx if abs(d) <= 0.10),
-                               comparisons=len(fx), worst=max(fx, key=abs), median={
-                                   m: statistics.median(v[m] for k, v in s["maxid"].items()
-                                                        if k.startswith("fixed/") and m in v)
-                                   for m in MAXID_RUNS if any(
-                                       m in v for k, v in s["maxid"].items()
-                                       if k.startswith("fixed/"))})
+                               comparisons=len(fx), worst=max(fx, key=abs),
+                               median={m: statistics.median(per[m]) for m in MAXID_RUNS
+                                       if m in per})
     # A stuck run printed nothing; its walk is estimated from the same cell's
     # bounded run: absent probes per second, scaled by the max_id ratio.
     s["stuck_estimates"] = []
     for r in rows:
-        b = next((x for x in ok if r["status"] == "stuck" and x["variant"] == r["variant"]
+        if r["status"] != "stuck" or r["run"] not in MAXID_RUNS:
+            continue
+        b = next((x for x in ok if x["variant"] == r["variant"]
                   and x["personality"] == r["personality"] and x["devices"] == r["devices"]
                   and x["run"] in ("def", "1024") and x["absent_probes"] > 0), None)
-        if b and r["run"] in MAXID_RUNS:
+        if b:
             rate = b["absent_probes"] / (b["time_us"]["median"] / 1e6)
             probes = b["absent_probes"] * int(r["run"]) / int(b["max_id"])
             s["stuck_estimates"].append(dict(
