@@ -6,10 +6,18 @@
 # Layout under $CACHE (default ~/.cache/sasscan):
 #   src/<debver>/linux-source-6.12   pristine unpacked tarball (shared)
 #   build/<variant>/src              patched copy; only files whose content changed are rewritten
-#   build/<variant>/obj              O= build directory (also the tree vsas builds against)
+#   build/<variant>/src/obj          O= build directory, inside the source so that Kbuild
+#                                    names sources relatively (srctree "..")
+#   build/<variant>/obj              link to src/obj (the tree vsas builds against)
 #   build/<variant>/modinst          modules_install output
 #   build/<variant>/build-info       source version, variant, series and config hashes
 # A build whose inputs match build-info does nothing at all.
+#
+# Variants share objects: a variant's first build starts from a copy of the
+# stock tree of the same source version (sources hard-linked, objects copied
+# with their times), so make recompiles only what its patches and config
+# fragments change. Because the build directory sits inside the source, the
+# copy's commands are the same as the original's.
 . "$(dirname "$0")/common.sh"
 
 variant=${1:?usage: lab/kernel.sh VARIANT}
@@ -53,13 +61,25 @@ for p in $(variant_series "$variant"); do
 	patch -s -p1 -d "$stage" --no-backup-if-mismatch -i "$p" ||
 		die "$(basename "$p") does not apply to $debver"
 done
-mkdir -p "$B/src"
-rsync -rlp --checksum --delete --exclude=/.sasscan-unpacked "$stage/" "$B/src/"
+base=$(build_dir stock)
+if [ ! -d "$B/src/obj" ] && [ "$variant" != stock ] && [ -f "$base/build-info" ] &&
+	grep -q "^source=$SRC_PKG $debver " "$base/build-info"; then
+	log "seeding $variant from the stock tree (shared objects)"
+	rm -rf "$B/src"
+	cp -al "$base/src" "$B/src"
+	rm -rf "$B/src/obj"
+	cp -a "$base/src/obj" "$B/src/obj"
+fi
+mkdir -p "$B/src/obj"
+[ -L "$B/obj" ] || rm -rf "$B/obj"	# an older layout's separate build directory
+ln -sfn src/obj "$B/obj"
+rsync -rlp --checksum --delete --exclude=/.sasscan-unpacked --exclude=/obj \
+	"$stage/" "$B/src/"
 rm -rf "$stage"
 
 # 3. Configuration: tinyconfig + the lab fragment(s); every fragment option
 #    must survive olddefconfig.
-mk=(make -s -C "$B/src" O="$B/obj" ARCH=x86_64 CC="ccache gcc"
+mk=(make -s -C "$B/src" O="$B/src/obj" ARCH=x86_64 CC="ccache gcc"
 	KBUILD_BUILD_USER=sasscan KBUILD_BUILD_HOST=lab
 	KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00 UTC")
 export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$B CCACHE_NOHASHDIR=1

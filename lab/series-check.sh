@@ -14,14 +14,23 @@ repo=$CACHE/git/$debver
 mapfile -t series < <(variant_series fixed)
 [ ${#series[@]} -gt 0 ] || die "patches/ is empty"
 
-# The same series, configuration and scripts were checked before: report that run.
-key=$(cat "${series[@]}" "$LAB_DIR"/config/*.config "$LAB_DIR/kernel.sh" "$0" | sha256sum | cut -c1-16)
-stamp=$CACHE/series-check/$debver-$key.tap
-if [ -f "$stamp" ]; then
-	log "series $key already checked on $(date -r "$stamp" -u +%FT%TZ); results reused"
-	cat "$stamp"
-	exit 0
-fi
+# A step is checked once: its result is kept under the hash of the patches up
+# to it, the configuration and the lab scripts that build and boot it, so a
+# change to patch N checks steps N.. again and reuses the ones before. The
+# guest's sources count too: they are what the step's boot runs.
+tools=$(cat "$LAB_DIR"/config/*.config "$LAB_DIR/kernel.sh" "$LAB_DIR/modules.sh" \
+	"$LAB_DIR/initramfs.sh" "$LAB_DIR/vm.py" "$0" "$TOP_DIR"/guest/*.[ch] |
+	sha256sum | cut -c1-16)
+stamps=$CACHE/series-check/$debver
+step_key() {	# step_key N: the hash of the first N patches and the tools
+	{
+		echo "$tools"
+		for q in "${series[@]:0:$1}"; do
+			basename "$q"
+			cat "$q"
+		done
+	} | sha256sum | cut -c1-16
+}
 
 # 1. A git repository of the pristine tree, made once per package version.
 if [ ! -f "$repo/.sasscan-base" ]; then
@@ -45,7 +54,6 @@ git -C "$repo" am --abort >/dev/null 2>&1 || true
 git -C "$repo" checkout -q -f -B series-check "$base"
 n=0
 fail=0
-results=()
 for p in "${series[@]}"; do
 	n=$((n + 1))
 	if ! git -C "$repo" am -q "$p"; then
@@ -64,15 +72,21 @@ steps=$CACHE/series-steps
 n=0
 for p in "${series[@]}"; do
 	n=$((n + 1))
+	stamp=$stamps/step-$(step_key $n).tap
+	if [ -f "$stamp" ]; then
+		log "step $n/${#series[@]}: $(basename "$p") checked on $(date -r "$stamp" -u +%FT%TZ)"
+		cat "$stamp"
+		continue
+	fi
 	rm -rf "$steps"
 	mkdir -p "$steps"
 	for q in "${series[@]:0:$n}"; do
 		ln -s "$q" "$steps/$(basename "$q")"
 	done
 	cfg=fixed
-	for sym in $(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$LAB_DIR/config/variant-fixed.config"); do
+	while read -r sym; do
 		grep -qx "+config $sym" "$steps"/*.patch || cfg=none
-	done
+	done < <(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$LAB_DIR/config/variant-fixed.config")
 	log "step $n/${#series[@]}: $(basename "$p") (config: $cfg)"
 	if ! SASSCAN_SERIES_DIR=$steps SASSCAN_CONFIG_VARIANT=$cfg \
 		"$LAB_DIR/kernel.sh" series >"$CACHE/series-$n.log" 2>&1; then
@@ -88,18 +102,14 @@ for p in "${series[@]}"; do
 	if "$LAB_DIR/modules.sh" series >>"$CACHE/series-$n.log" 2>&1 &&
 		"$LAB_DIR/initramfs.sh" series >>"$CACHE/series-$n.log" 2>&1 &&
 		python3 "$LAB_DIR/vm.py" --variant series --cases "$cases" --timeout 300 \
-			--name "series-$n" --results "$TOP_DIR/results/series" \
+			--name "series-$n" --results "$TOP_DIR/out/series" \
 			>>"$CACHE/series-$n.log" 2>&1; then
-		results+=("ok $n $(basename "$p") builds and boots ($cases)")
-		echo "${results[-1]}"
+		mkdir -p "$stamps"
+		echo "ok $n $(basename "$p") builds and boots ($cases)" | tee "$stamp"
 	else
 		echo "not ok $n $(basename "$p") # boot failed, see $CACHE/series-$n.log"
 		fail=1
 	fi
 done
 rm -rf "$steps"
-if [ $fail = 0 ]; then
-	mkdir -p "$(dirname "$stamp")"
-	printf '%s\n' "${results[@]}" >"$stamp"
-fi
 exit $fail
