@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The rescan benchmark, guest side (docs/bench.md). The host (lab/bench.py)
- * writes the cells into /etc/sasscan/bench.txt, one per line:
+ * writes the cells into /etc/sasscan/bench.txt, one per line (grammar:
+ * docs/lab.md):
  *
  *   cell=ID pers=NAME topo=A,B,... devs=N runs=R1,R2,... reps=N kreps=N k=N
  *       [set=attr=v;attr=v]
@@ -43,22 +44,39 @@ struct bench_cell {
 	int devs, reps, kreps, k, host;
 };
 
-#define emit(...) diag_record("BENCH", __VA_ARGS__)
-
-/* Non-zero opcodes of @host as a JSON object into @buf; returns the total. */
-static long long opcodes_json(int host, char *buf, size_t size)
+/* The non-zero counts of @opc as the object "opc". */
+static void opcodes_json(struct jrec *r, const long long opc[256])
 {
-	long long opc[256], total = vsas_opcodes(host, opc);
-	size_t used = snprintf(buf, size, "{");
+	char key[8];
 	unsigned int i;
 
-	for (i = 0; i < 256 && used < size; i++)
-		if (opc[i])
-			used += snprintf(buf + used, size - used, "%s\"0x%02x\": %lld",
-					 used > 1 ? ", " : "", i, opc[i]);
-	if (used < size)
-		snprintf(buf + used, size - used, "}");
-	return total;
+	jrec_begin(r, "opc", '{');
+	for (i = 0; i < 256; i++)
+		if (opc[i]) {
+			snprintf(key, sizeof(key), "0x%02x", i);
+			jrec_int(r, key, opc[i]);
+		}
+	jrec_end(r);
+}
+
+/* A record's first members: cell, run (NULL: none), rep (< 0: none). */
+static void record_head(struct jrec *r, const struct bench_cell *c, const char *run, int rep)
+{
+	jrec_init(r, "BENCH");
+	jrec_str(r, "cell", c->id);
+	if (run)
+		jrec_str(r, "run", run);
+	if (rep >= 0)
+		jrec_int(r, "rep", rep);
+}
+
+/* Host @c's max_id (a number in the records). */
+static long long host_max_id(const struct bench_cell *c)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", c->name);
+	return read_ll(path);
 }
 
 /*
@@ -87,42 +105,58 @@ static int delete_spread(int host, int k)
  * duration in us, or -1 if it is unbounded (the record says so; the caller
  * ends the boot).
  */
+static void record_unbounded(const struct bench_cell *c, const char *run, int rep,
+			     long long maxid, const struct vsas_walk *walk, int before)
+{
+	struct jrec r;
+
+	record_head(&r, c, run, rep);
+	jrec_int(&r, "max_id", maxid);
+	jrec_bool(&r, "unbounded", true);
+	jrec_double(&r, "probe_rate", walk->rate, 1);
+	jrec_double(&r, "cmd_rate", walk->cmd_rate, 1);
+	jrec_int(&r, "absent_probes", walk->probes);
+	jrec_double(&r, "extrapolated_probes", walk->total, 0);
+	jrec_double(&r, "extrapolated_s", walk->rate > 0 ? walk->total / walk->rate : -1.0, 0);
+	jrec_int(&r, "devices", before);
+	jrec_emit(&r);
+}
+
 static long long rescan(struct bench_cell *c, const char *run, int rep)
 {
-	char opc[1024], maxid[32], path[128];
-	int before = host_device_count(c->host), fd, rc;
-	long long us, cycles, total;
+	int before = host_device_count(c->host), fd, rc, host = c->host;
+	long long us, cycles, maxid = host_max_id(c), opc[256], total;
 	struct vsas_walk walk;
+	struct jrec r;
 	pid_t w;
 
-	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", c->name);
-	read_str(path, maxid, sizeof(maxid));
-	vsas_reset_counters(c->host);
-	w = writer_start(c->host, "- - -", &fd);
+	vsas_reset_counters(host);
+	w = writer_start(host, "- - -", &fd);
 	if (!writer_wait(w, SCAN_PATIENCE_MS) &&
-	    !vsas_wait_walk(c->name, c->host, true, w, &walk)) {
-		emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, \"max_id\": %s, "
-		     "\"unbounded\": true, \"probe_rate\": %.1f, \"cmd_rate\": %.1f, "
-		     "\"absent_probes\": %lld, \"extrapolated_probes\": %.0f, "
-		     "\"extrapolated_s\": %.0f, \"devices\": %d}",
-		     c->id, run, rep, maxid, walk.rate, walk.cmd_rate, walk.probes, walk.total,
-		     walk.rate > 0 ? walk.total / walk.rate : -1.0, before);
+	    !vsas_wait_walk(c->name, host, true, w, &walk)) {
+		record_unbounded(c, run, rep, maxid, &walk, before);
 		return -1;
 	}
 	rc = writer_rc(fd, &us, &cycles);
-	total = opcodes_json(c->host, opc, sizeof(opc));
-	emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, \"max_id\": %s, "
-	     "\"unbounded\": false, \"rc\": %d, \"us\": %lld, \"tsc_us\": %.1f, "
-	     "\"devices\": %d, "
-	     "\"before\": %d, \"after\": %d, \"cmds\": %lld, \"opc_total\": %lld, "
-	     "\"opc\": %s, \"absent_cmds\": %lld, \"absent_probes\": %lld, "
-	     "\"target_allocs\": %lld, \"slave_allocs\": %lld, \"resets\": %lld}",
-	     c->id, run, rep, maxid, rc, us, tsc_hz > 0 ? (double)cycles * 1e6 / tsc_hz : -1.0,
-	     c->devs, before, host_device_count(c->host),
-	     vsas_counter(c->host, "cmds"), total, opc,
-	     vsas_counter(c->host, "absent_cmds"), vsas_counter(c->host, "absent_probes"),
-	     vsas_counter(c->host, "target_allocs"), vsas_counter(c->host, "slave_allocs"),
-	     vsas_counter(c->host, "resets"));
+	total = vsas_opcodes(host, opc);
+	record_head(&r, c, run, rep);
+	jrec_int(&r, "max_id", maxid);
+	jrec_bool(&r, "unbounded", false);
+	jrec_int(&r, "rc", rc);
+	jrec_int(&r, "us", us);
+	jrec_double(&r, "tsc_us", tsc_hz > 0 ? (double)cycles * 1e6 / tsc_hz : -1.0, 1);
+	jrec_int(&r, "devices", c->devs);
+	jrec_int(&r, "before", before);
+	jrec_int(&r, "after", host_device_count(host));
+	jrec_int(&r, "cmds", vsas_counter(host, "cmds"));
+	jrec_int(&r, "opc_total", total);
+	opcodes_json(&r, opc);
+	jrec_int(&r, "absent_cmds", vsas_counter(host, "absent_cmds"));
+	jrec_int(&r, "absent_probes", vsas_counter(host, "absent_probes"));
+	jrec_int(&r, "target_allocs", vsas_counter(host, "target_allocs"));
+	jrec_int(&r, "slave_allocs", vsas_counter(host, "slave_allocs"));
+	jrec_int(&r, "resets", vsas_counter(host, "resets"));
+	jrec_emit(&r);
 	return us;
 }
 
@@ -164,8 +198,13 @@ static int bench_rep(struct bench_cell *c, const char *run, int rep, const char 
 	if (knew && (n != c->devs || delete_spread(c->host, c->k) ||
 		     !wait_device_count(c->host, n - c->k, 30000))) {
 		/* a rescan that did not restore them ends the run */
-		emit("{\"cell\": \"%s\", \"run\": \"%s\", \"rep\": %d, "
-		     "\"stopped\": \"%d of %d present\"}", c->id, run, rep, n, c->devs);
+		char stopped[64];
+		struct jrec r;
+
+		snprintf(stopped, sizeof(stopped), "%d of %d present", n, c->devs);
+		record_head(&r, c, run, rep);
+		jrec_str(&r, "stopped", stopped);
+		jrec_emit(&r);
 		return 0;
 	}
 	us = rescan(c, run, rep);
@@ -176,6 +215,18 @@ static int bench_rep(struct bench_cell *c, const char *run, int rep, const char 
 		return 0;
 	}
 	return 1;
+}
+
+static void record_skipped(const struct bench_cell *c, const char *run)
+{
+	char why[64];
+	struct jrec r;
+
+	snprintf(why, sizeof(why), "rescans over %lld s at a smaller size",
+		 SLOW_RESCAN_US / 1000000);
+	record_head(&r, c, run, -1);
+	jrec_str(&r, "skipped", why);
+	jrec_emit(&r);
 }
 
 static unsigned long long run_max_id(const char *run, const char *def_maxid)
@@ -198,9 +249,7 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 	snprintf(runs, sizeof(runs), "%s", c->runs);
 	for (run = strtok_r(runs, ",", &save); run; run = strtok_r(NULL, ",", &save)) {
 		if (is_slow(c, run, false)) {
-			emit("{\"cell\": \"%s\", \"run\": \"%s\", \"skipped\": "
-			     "\"rescans over %lld s at a smaller size\"}", c->id, run,
-			     SLOW_RESCAN_US / 1000000);
+			record_skipped(c, run);
 			continue;
 		}
 		if (!strcmp(run, "knew"))
@@ -240,20 +289,17 @@ static bool bench_runs(struct bench_cell *c, const char *def_maxid)
 	return more >= 0;
 }
 
-/* Run one cell; false if the boot must end (unbounded rescan). */
-static bool bench_cell(struct bench_cell *c, int idx)
+/* Create the cell's host and wait for its devices; how many there are. */
+static int bench_host(struct bench_cell *c, long long *create_us)
 {
-	const char *params[] = { "num_phys=16", NULL, NULL, NULL };
-	char maxid[32], path[128], set[128], *kv, *save;
-	long long t0, create_us;
-	int n, np = 1;
-	bool more;
+	const char *params[4] = { "num_phys=16", NULL, NULL, NULL };
+	char set[128], *kv, *save;
+	long long t0;
+	int np = 1;
 
-	snprintf(c->name, sizeof(c->name), "b%d", idx);
 	snprintf(set, sizeof(set), "%s", c->set);
 	for (kv = strtok_r(set, ";", &save); kv && np < 3; kv = strtok_r(NULL, ";", &save))
 		params[np++] = kv;
-	kmsg("cell begin %s\n", c->id);
 	t0 = now_us();
 	c->host = vsas_create(c->name, c->pers, params, c->topo);
 	if (c->host >= 0) {
@@ -261,19 +307,38 @@ static bool bench_cell(struct bench_cell *c, int idx)
 		/* an add's REPORT LUNS may still follow its LUN 0: not the rescan's */
 		vsas_devcmd(c->name, "flush");
 	}
-	create_us = now_us() - t0;
-	n = c->host >= 0 ? host_device_count(c->host) : -1;
+	*create_us = now_us() - t0;
+	return c->host >= 0 ? host_device_count(c->host) : -1;
+}
+
+/* Run one cell; false if the boot must end (unbounded rescan). */
+static bool bench_cell(struct bench_cell *c, int idx)
+{
+	char maxid[32], path[128], msg[96];
+	long long create_us;
+	struct jrec r;
+	bool more;
+	int n;
+
+	snprintf(c->name, sizeof(c->name), "b%d", idx);
+	kmsg("cell begin %s\n", c->id);
+	n = bench_host(c, &create_us);
 	if (n != c->devs) {
-		emit("{\"cell\": \"%s\", \"error\": \"host with %d devices: %d present\"}",
-		     c->id, c->devs, n);
+		snprintf(msg, sizeof(msg), "host with %d devices: %d present", c->devs, n);
+		record_head(&r, c, NULL, -1);
+		jrec_str(&r, "error", msg);
+		jrec_emit(&r);
 		kmsg("cell end %s\n", c->id);
 		vsas_destroy(c->name);
 		return true;
 	}
 	snprintf(path, sizeof(path), VSAS_CFS "/%s/max_id", c->name);
 	read_str(path, maxid, sizeof(maxid));
-	emit("{\"cell\": \"%s\", \"run\": \"create\", \"us\": %lld, \"devices\": %d, "
-	     "\"max_id\": %s}", c->id, create_us, n, maxid);
+	record_head(&r, c, "create", -1);
+	jrec_int(&r, "us", create_us);
+	jrec_int(&r, "devices", n);
+	jrec_int(&r, "max_id", strtoll(maxid, NULL, 0));
+	jrec_emit(&r);
 	more = bench_runs(c, maxid);
 	kmsg("cell end %s\n", c->id);
 	if (more && vsas_destroy(c->name))
@@ -281,29 +346,36 @@ static bool bench_cell(struct bench_cell *c, int idx)
 	return more;
 }
 
-/* One line of BENCH_FILE; false if the boot must end. */
-static bool bench_line(const char *line)
+/* One line of BENCH_FILE: 1 go on, 0 end the boot, -1 bad line. */
+static int bench_line(const char *line)
 {
 	static int idx;
-	struct bench_cell c = {
-		.devs = cell_int(line, "devs"), .reps = cell_int(line, "reps"),
-		.kreps = cell_int(line, "kreps"), .k = cell_int(line, "k"),
+	struct bench_cell c = { .host = -1 };
+	const struct cell_key keys[] = {
+		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),
+		CELL_STR_KEY("topo", c.topo, false), CELL_STR_KEY("set", c.set, false),
+		CELL_STR_KEY("runs", c.runs, false),
+		CELL_INT_KEY("devs", &c.devs, 0, 1000000, false),
+		CELL_INT_KEY("reps", &c.reps, 0, 100000, false),
+		CELL_INT_KEY("kreps", &c.kreps, 0, 100000, false),
+		CELL_INT_KEY("k", &c.k, 0, 1000000, false),
 	};
+	char err[160];
 
-	cell_field(line, "cell", c.id, sizeof(c.id));
-	cell_field(line, "pers", c.pers, sizeof(c.pers));
-	cell_field(line, "topo", c.topo, sizeof(c.topo));
-	cell_field(line, "set", c.set, sizeof(c.set));
-	cell_field(line, "runs", c.runs, sizeof(c.runs));
+	if (cell_parse(line, keys, sizeof(keys) / sizeof(keys[0]), 0, err, sizeof(err))) {
+		diag("bench: %s: %.200s", err, line);
+		return -1;
+	}
 	if (!bench_cell(&c, idx++))
 		cells_end_boot("BENCH", c.id);	/* a rescan never ends */
-	return true;
+	return 1;
 }
 
 GUEST_CASE_T(bench, "run the rescan benchmark cells listed in " BENCH_FILE, 0)
 {
 	char printk[64] = "7 4 1 7";
 	long long c0, t0;
+	struct jrec r;
 	int ret;
 
 	/* no sd: adds stay cheap and only the midlayer's scan commands count */
@@ -321,7 +393,9 @@ GUEST_CASE_T(bench, "run the rescan benchmark cells listed in " BENCH_FILE, 0)
 	t0 = now_us();
 	sleep_ms(2000);
 	tsc_hz = c0 ? (double)(tsc_cycles() - c0) * 1e6 / (double)(now_us() - t0) : 0;
-	diag("BENCH-CLOCK {\"tsc_hz\": %.0f}", tsc_hz);
+	jrec_init(&r, "BENCH-CLOCK");
+	jrec_double(&r, "tsc_hz", tsc_hz, 0);
+	jrec_emit(&r);
 	ret = cells_run(BENCH_FILE, bench_line);
 	write_str(AUTOPROBE, "1");
 	write_str(PRINTK, printk);

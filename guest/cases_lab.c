@@ -142,7 +142,8 @@ static int sdebug_rejects(const char *const *bad, unsigned int n)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(lab_sdebug_scan_invalid, "malformed or out-of-range scans fail with EINVAL and change nothing")
+GUEST_CASE(lab_sdebug_scan_invalid,
+	   "malformed or out-of-range scans fail with EINVAL and change nothing")
 {
 	/* scsi_debug: max_channel 0, max_id 8 (this_id 7, so 3 ids), max_lun 2 */
 	static const char *const bad[] = {
@@ -158,7 +159,8 @@ GUEST_CASE(lab_sdebug_scan_invalid, "malformed or out-of-range scans fail with E
  * so an unpatched kernel scans 0:1:1 for each of these (4294967296 and
  * 8589934592 -> 0, 4294967297 -> 1, 4294967295 and 0xffffffff -> wildcard).
  */
-GUEST_CASE(fix_sdebug_scan_truncated, "channel/id values >= 2^32 - 1 fail with EINVAL, not truncated")
+GUEST_CASE(fix_sdebug_scan_truncated,
+	   "channel/id values >= 2^32 - 1 fail with EINVAL, not truncated")
 {
 	static const char *const bad[] = {
 		"4294967296 1 1", "4294967295 1 1", "8589934592 - -", "0 4294967297 1",
@@ -254,7 +256,8 @@ GUEST_CASE_T(selftest_hang, "a case that never ends (the boot must time out)", 0
 }
 
 /* Only meaningful on kernels with the fix series (the fixed variant). */
-GUEST_CASE(fix_kunit_sas_user_scan, "the series' sas_user_scan KUnit suite (built into scsi_transport_sas)")
+GUEST_CASE(fix_kunit_sas_user_scan,
+	   "the series' sas_user_scan KUnit suite (built into scsi_transport_sas)")
 {
 	return kunit_case("sas_user_scan", NULL);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The scenario matrix, guest side. The host (lab/matrix.py) writes the cells
- * to run into /etc/sasscan/matrix.txt, one per line:
+ * to run into /etc/sasscan/matrix.txt, one per line (grammar: docs/lab.md):
  *
  *   cell=ID pers=NAME kind=scan|delete|hotadd|writers|ioload|client req=C_T_L
  *       [topo=A,B,...] [set=attr=v;attr=v] [ch=C] [add=k=v,k=v]
@@ -57,19 +57,15 @@ struct cell {
 	bool full;
 };
 
-
-
-static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void emit(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("MATRIX %s", buf);
-}
+/* What one request cell carries from its preparation to its record. */
+struct run {
+	char name[32], prep[256], before[8192];
+	int host, prep_rc;
+	long long t0;
+	struct ioload io_load;
+	bool ioload;
+	struct req r;
+};
 
 #define CTR(n) vsas_counter(host, n)
 /*
@@ -165,31 +161,84 @@ static int client_prep(const struct cell *c, const char *name, int host, int *id
 	return vsas_devcmd(name, cmd);
 }
 
-/* A kind=client cell on host @host (created, settled); prints its record. */
-static void run_client_cell(struct cell *c, const char *name, int host)
+/* The '_'s of @c->opts as spaces, "%d" as the target @id the prep removed. */
+static void client_opts(struct cell *c, int id, char *opts, size_t size)
 {
-	static char out[16384];
-	char fw[8192], before[8192], must[8192], have[8192], ls[8192];
-	char what[96], opts[160], *pct;
-	struct req all = { .wild_ch = true, .wild_id = true, .wild_lun = true };
-	long long t0, elapsed;
-	int id, prep_rc, rc, nfw;
+	char *pct;
 
-	prep_rc = client_prep(c, name, host, &id, what, sizeof(what));
-	vsas_devcmd(name, "flush");
 	for (pct = c->opts; *pct; pct++)	/* '_' stands for ' ' in cell lines */
 		if (*pct == '_')
 			*pct = ' ';
 	pct = strstr(c->opts, "%d");
 	if (pct)
-		snprintf(opts, sizeof(opts), "%.*s%d%s", (int)(pct - c->opts), c->opts, id, pct + 2);
+		snprintf(opts, size, "%.*s%d%s", (int)(pct - c->opts), c->opts, id, pct + 2);
 	else
-		snprintf(opts, sizeof(opts), "%s", c->opts);
-	host_device_string(host, before, sizeof(before));
-	nfw = vsas_fw_devices(name, &all, fw, sizeof(fw));
+		snprintf(opts, size, "%s", c->opts);
+}
+
+/* The device sets of a client cell: firmware, before, must stay, after, lsscsi. */
+struct client_sets {
+	char fw[8192], before[8192], must[8192], have[8192], ls[8192];
+	int nfw;
+};
+
+static void client_record(const struct cell *c, int host, const char *opts, const char *what,
+			  int prep_rc, int rc, long long elapsed, const struct client_sets *s)
+{
+	char request[200];
+	struct jrec r;
+
+	snprintf(request, sizeof(request), "rescan-scsi-bus.sh %s", opts);
+	jrec_init(&r, "MATRIX");
+	jrec_str(&r, "cell", c->id);
+	jrec_str(&r, "pers", c->pers);
+	jrec_str(&r, "kind", "client");
+	jrec_str(&r, "request", request);
+	jrec_str(&r, "prep", what);
+	jrec_int(&r, "prep_rc", prep_rc);
+	jrec_bool(&r, "unbounded", false);
+	jrec_int(&r, "write_rc", rc);
+	jrec_int(&r, "elapsed_ms", elapsed);
+	jrec_int(&r, "expected_devices", count_words_in(s->must, "", false));
+	jrec_int(&r, "found_devices", count_words_in(s->must, s->have, true));
+	jrec_int(&r, "extra_devices", count_words_in(s->have, s->fw, false));
+	jrec_int(&r, "firmware_devices", s->nfw);
+	jrec_int(&r, "firmware_found", count_words_in(s->fw, s->have, true));
+	jrec_int(&r, "full", c->full);
+	jrec_int(&r, "lsscsi_agrees", !strcmp(s->have, s->ls));
+	jrec_strn(&r, "expected", s->must, 300);
+	jrec_strn(&r, "before", s->before, 300);
+	jrec_strn(&r, "after", s->have, 300);
+	jrec_strn(&r, "lsscsi", s->ls, 300);
+	jrec_int(&r, "absent_probes", CTR("absent_probes"));
+	jrec_int(&r, "absent_lun_probes", CTR("absent_lun_probes"));
+	jrec_int(&r, "rphyless_target_allocs",
+		 CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"));
+	jrec_int(&r, "phy_resets", CTR("resets"));
+	jrec_int(&r, "io_errors", CTR("io_failed_by_reset"));
+	jrec_int(&r, "concurrent_scan_start_max", SCANS_AT_ONCE());
+	jrec_int(&r, "cmds", CTR("cmds"));
+	jrec_emit(&r);
+}
+
+/* A kind=client cell on host @host (created, settled); prints its record. */
+static void run_client_cell(struct cell *c, const char *name, int host)
+{
+	static char out[16384];
+	static struct client_sets s;
+	struct req all = { .wild_ch = true, .wild_id = true, .wild_lun = true };
+	char what[96], opts[160];
+	long long t0, elapsed;
+	int id, prep_rc, rc;
+
+	prep_rc = client_prep(c, name, host, &id, what, sizeof(what));
+	vsas_devcmd(name, "flush");
+	client_opts(c, id, opts, sizeof(opts));
+	host_device_string(host, s.before, sizeof(s.before));
+	s.nfw = vsas_fw_devices(name, &all, s.fw, sizeof(s.fw));
 	/* what must be there afterwards */
-	snprintf(must, sizeof(must), "%s",
-		 c->full || !strcmp(c->prep, "silent_remove") ? fw : before);
+	snprintf(s.must, sizeof(s.must), "%s",
+		 c->full || !strcmp(c->prep, "silent_remove") ? s.fw : s.before);
 	vsas_reset_counters(host);
 	t0 = now_ms();
 	rc = run_capture(out, sizeof(out), "rescan-scsi-bus.sh --hosts=%d %s 2>&1", host, opts);
@@ -197,192 +246,247 @@ static void run_client_cell(struct cell *c, const char *name, int host)
 	/* the script's adds and removals end on the host's event queue */
 	vsas_devcmd(name, "flush");
 	sleep_ms(300);
-	host_device_string(host, have, sizeof(have));
-	lsscsi_string(host, ls, sizeof(ls));
+	host_device_string(host, s.have, sizeof(s.have));
+	lsscsi_string(host, s.ls, sizeof(s.ls));
 	if (rc)
-		diag("rescan-scsi-bus.sh --hosts=%d %s: rc %d, said:\n%.2000s", host, opts, rc, out);
-	emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"client\", "
-	     "\"request\": \"rescan-scsi-bus.sh %s\", \"prep\": \"%s\", \"prep_rc\": %d, "
-	     "\"unbounded\": false, \"write_rc\": %d, \"elapsed_ms\": %lld, "
-	     "\"expected_devices\": %d, \"found_devices\": %d, \"extra_devices\": %d, "
-	     "\"firmware_devices\": %d, \"firmware_found\": %d, \"full\": %d, "
-	     "\"lsscsi_agrees\": %d, \"expected\": \"%.300s\", \"before\": \"%.300s\", "
-	     "\"after\": \"%.300s\", \"lsscsi\": \"%.300s\", \"absent_probes\": %lld, "
-	     "\"absent_lun_probes\": %lld, \"rphyless_target_allocs\": %lld, \"phy_resets\": %lld, \"io_errors\": %lld, "
-	     "\"concurrent_scan_start_max\": %lld, \"cmds\": %lld}",
-	     c->id, c->pers, opts, what, prep_rc, rc, elapsed,
-	     count_words_in(must, "", false), count_words_in(must, have, true),
-	     count_words_in(have, fw, false),
-	     nfw, count_words_in(fw, have, true), c->full, !strcmp(have, ls), must, before, have, ls,
-	     CTR("absent_probes"), CTR("absent_lun_probes"),
-	     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
-	     CTR("resets"), CTR("io_failed_by_reset"), SCANS_AT_ONCE(), CTR("cmds"));
+		diag("rescan-scsi-bus.sh --hosts=%d %s: rc %d, said:\n%.2000s", host, opts, rc,
+		     out);
+	client_record(c, host, opts, what, prep_rc, rc, elapsed, &s);
+}
+
+/* Start a verified load on the first of @m's devices that has a disk. */
+static void prepare_ioload(struct run *m)
+{
+	struct scsi_addr devs[64];
+	char disk[32] = "";
+	int n = host_devices(m->host, devs, 64), i, tries;
+
+	for (i = 0; i < n && !disk[0]; i++)
+		for (tries = 0; tries < 50 && !disk[0]; tries++) {
+			device_disk(&devs[i], disk, sizeof(disk));
+			if (!disk[0])
+				sleep_ms(100);
+		}
+	m->ioload = disk[0] && !ioload_start(&m->io_load, disk, 0);
+	m->prep_rc = m->ioload ? 0 : -ENODEV;
+	snprintf(m->prep, sizeof(m->prep), "ioload on %s", disk[0] ? disk : "(no disk)");
+	sleep_ms(300);
+}
+
+/* The kind's preparation before the request (see the top of the file). */
+static void prepare(const struct cell *c, struct run *m)
+{
+	char cmd[160], *p;
+
+	if (!strcmp(c->kind, "scan") || !strcmp(c->kind, "writers")) {
+		delete_all_devices(m->host);
+		wait_devices(m->host, "", 5000);
+	} else if (!strcmp(c->kind, "delete")) {
+		m->prep_rc = delete_one_device(m->host, c->ch);
+		snprintf(m->prep, sizeof(m->prep), "delete ch%d", c->ch);
+	} else if (!strcmp(c->kind, "hotadd")) {
+		snprintf(cmd, sizeof(cmd), "add %s", c->add);
+		for (p = cmd; *p; p++)
+			if (*p == ',')
+				*p = ' ';
+		m->prep_rc = vsas_devcmd(m->name, cmd);
+		snprintf(m->prep, sizeof(m->prep), "%s", cmd);
+		vsas_devcmd(m->name, "flush");
+	} else if (!strcmp(c->kind, "ioload")) {
+		prepare_ioload(m);
+	}
+}
+
+/* The members every request record starts with. */
+static void record_head(struct jrec *r, const struct cell *c, const struct run *m)
+{
+	jrec_init(r, "MATRIX");
+	jrec_str(r, "cell", c->id);
+	jrec_str(r, "pers", c->pers);
+	jrec_str(r, "kind", c->kind);
+	jrec_str(r, "request", c->req);
+	jrec_str(r, "prep", m->prep);
+}
+
+/* The write has not returned: show a second writer blocked, print the record. */
+static void record_unbounded(const struct cell *c, const struct run *m, pid_t w2,
+			     const struct vsas_walk *walk)
+{
+	int host = m->host, fd2, hung_secs;
+	struct jrec r;
+	char state;
+
+	if (w2 < 0)
+		w2 = writer_start(host, "- - -", &fd2);
+	hung_secs = (int)read_ll("/proc/sys/kernel/hung_task_timeout_secs");
+	sleep_ms((unsigned int)(2 * hung_secs + 3) * 1000);
+	state = task_state(w2);
+	record_head(&r, c, m);
+	jrec_bool(&r, "unbounded", true);
+	jrec_int(&r, "elapsed_ms", now_ms() - m->t0);
+	jrec_int(&r, "absent_probes", CTR("absent_probes"));
+	jrec_double(&r, "probe_rate", walk->rate, 1);
+	jrec_double(&r, "extrapolated_probes", walk->total, 0);
+	jrec_double(&r, "extrapolated_hours",
+		    walk->rate > 0 ? walk->total / walk->rate / 3600.0 : -1.0, 2);
+	jrec_strn(&r, "second_writer_state", &state, 1);
+	jrec_int(&r, "rphyless_target_allocs",
+		 CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"));
+	jrec_int(&r, "target_allocs_nonrphy", CTR("target_allocs_nonrphy"));
+	jrec_int(&r, "phy_resets", CTR("resets"));
+	jrec_int(&r, "io_errors", CTR("io_failed_by_reset"));
+	jrec_int(&r, "concurrent_scan_start_max", SCANS_AT_ONCE());
+	jrec_emit(&r);
+}
+
+/* The request returned: the measurements. */
+static void record_bounded(const struct cell *c, struct run *m, const int rc[2],
+			   long long elapsed, const long long io[3])
+{
+	static char expect[8192], have[8192];
+	int host = m->host, nexp = vsas_fw_devices(m->name, &m->r, expect, sizeof(expect));
+	struct jrec r;
+
+	host_device_string(host, have, sizeof(have));
+	record_head(&r, c, m);
+	jrec_int(&r, "prep_rc", m->prep_rc);
+	jrec_bool(&r, "unbounded", false);
+	jrec_int(&r, "write_rc", rc[0]);
+	jrec_int(&r, "write_rc2", rc[1]);
+	jrec_int(&r, "elapsed_ms", elapsed);
+	jrec_int(&r, "expected_devices", nexp);
+	jrec_int(&r, "found_devices", count_words_in(expect, have, true));
+	jrec_int(&r, "extra_devices", count_words_in(have, expect, false));
+	jrec_strn(&r, "expected", expect, 300);
+	jrec_strn(&r, "before", m->before, 300);
+	jrec_strn(&r, "after", have, 300);
+	jrec_int(&r, "absent_probes", CTR("absent_probes"));
+	jrec_int(&r, "rphyless_target_allocs",
+		 CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"));
+	jrec_int(&r, "target_allocs_nonrphy", CTR("target_allocs_nonrphy"));
+	jrec_int(&r, "phy_resets", CTR("resets"));
+	jrec_int(&r, "fw_resets", CTR("fw_resets"));
+	jrec_int(&r, "link_resets", CTR("link_resets"));
+	jrec_int(&r, "io_failed_by_reset", CTR("io_failed_by_reset"));
+	jrec_int(&r, "io_ops", io[0]);
+	jrec_int(&r, "io_errors", io[1] + CTR("io_failed_by_reset"));
+	jrec_int(&r, "corrupt_blocks", io[2]);
+	jrec_int(&r, "concurrent_scan_start_max", SCANS_AT_ONCE());
+	jrec_int(&r, "scan_start_calls", CTR("scan_start"));
+	jrec_int(&r, "port_enables", CTR("port_enables"));
+	jrec_int(&r, "scan_stuck", CTR("scan_stuck"));
+	jrec_int(&r, "cmds", CTR("cmds"));
+	jrec_emit(&r);
+}
+
+/* Write the request (twice at once for writers); false if it is unbounded. */
+static bool request(const struct cell *c, struct run *m)
+{
+	long long io[3] = { 0, 0, 0 }, elapsed;
+	int rc[2] = { 0, 0 }, fd, fd2;
+	struct vsas_walk walk;
+	pid_t w, w2 = -1;
+
+	m->t0 = now_ms();
+	w = writer_start(m->host, c->req, &fd);
+	if (!strcmp(c->kind, "writers"))
+		w2 = writer_start(m->host, c->req, &fd2);
+	if (!writer_wait(w, SCAN_PATIENCE_MS) &&
+	    !vsas_wait_walk(m->name, m->host, m->r.wild_ch, w, &walk)) {
+		record_unbounded(c, m, w2, &walk);
+		return false;
+	}
+	elapsed = now_ms() - m->t0;
+	rc[0] = writer_rc(fd, NULL, NULL);
+	if (w2 > 0) {
+		writer_wait(w2, 600000);
+		rc[1] = writer_rc(fd2, NULL, NULL);
+	}
+	vsas_devcmd(m->name, "flush");
+	sleep_ms(300);
+	if (m->ioload)
+		ioload_stop(&m->io_load, io);
+	record_bounded(c, m, rc, elapsed, io);
+	return true;
 }
 
 /* Run one cell; returns false if the boot must end (unbounded scan). */
 static bool run_cell(struct cell *c, int idx)
 {
-	char name[32], expect[8192], have[8192], before[8192], prep[256] = "";
-	long long t0, elapsed, io[3] = { 0, 0, 0 };
-	int host, rc, rc2 = 0, fd, fd2, hung_secs, prep_rc = 0;
-	struct ioload io_load;
-	bool ioload = false;
-	struct vsas_walk walk;
-	struct req r;
-	pid_t w, w2;
+	static struct run m;
+	struct jrec r;
 
-	snprintf(name, sizeof(name), "m%d", idx);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.name, sizeof(m.name), "m%d", idx);
 	kmsg("cell begin %s\n", c->id);
-	host = vsas_create(name, c->pers, NULL, c->topo[0] ? c->topo : NULL);
-	if (host < 0) {
-		emit("{\"cell\": \"%s\", \"error\": \"host creation failed\"}", c->id);
+	m.host = vsas_create(m.name, c->pers, NULL, c->topo[0] ? c->topo : NULL);
+	if (m.host < 0) {
+		jrec_init(&r, "MATRIX");
+		jrec_str(&r, "cell", c->id);
+		jrec_str(&r, "error", "host creation failed");
+		jrec_emit(&r);
 		kmsg("cell end %s\n", c->id);
 		return true;
 	}
-	vsas_apply_settings(name, c->set);
-	vsas_devcmd(name, "flush");
+	vsas_apply_settings(m.name, c->set);
+	vsas_devcmd(m.name, "flush");
 	sleep_ms(200);
 	if (!strcmp(c->kind, "client")) {
-		run_client_cell(c, name, host);
-		goto done;
+		run_client_cell(c, m.name, m.host);
+	} else {
+		vsas_resolve_req(m.name, c->req, sizeof(c->req));
+		req_parse(c->req, &m.r);
+		prepare(c, &m);
+		host_device_string(m.host, m.before, sizeof(m.before));
+		vsas_reset_counters(m.host);
+		if (!request(c, &m)) {
+			kmsg("cell end %s\n", c->id);
+			return false;
+		}
 	}
-	vsas_resolve_req(name, c->req, sizeof(c->req));
-	req_parse(c->req, &r);
-
-	/* prepare */
-	if (!strcmp(c->kind, "scan") || !strcmp(c->kind, "writers")) {
-		delete_all_devices(host);
-		wait_devices(host, "", 5000);
-	} else if (!strcmp(c->kind, "delete")) {
-		prep_rc = delete_one_device(host, c->ch);
-		snprintf(prep, sizeof(prep), "delete ch%d", c->ch);
-	} else if (!strcmp(c->kind, "hotadd")) {
-		char cmd[160];
-
-		snprintf(cmd, sizeof(cmd), "add %s", c->add);
-		for (char *p = cmd; *p; p++)
-			if (*p == ',')
-				*p = ' ';
-		prep_rc = vsas_devcmd(name, cmd);
-		snprintf(prep, sizeof(prep), "%s", cmd);
-		vsas_devcmd(name, "flush");
-	} else if (!strcmp(c->kind, "ioload")) {
-		struct scsi_addr devs[64];
-		char disk[32] = "";
-		int n = host_devices(host, devs, 64), i;
-
-		for (i = 0; i < n && !disk[0]; i++)
-			for (int tries = 0; tries < 50 && !disk[0]; tries++) {
-				device_disk(&devs[i], disk, sizeof(disk));
-				if (!disk[0])
-					sleep_ms(100);
-			}
-		ioload = disk[0] && !ioload_start(&io_load, disk, 0);
-		prep_rc = ioload ? 0 : -ENODEV;
-		snprintf(prep, sizeof(prep), "ioload on %s", disk[0] ? disk : "(no disk)");
-		sleep_ms(300);
-	}
-	host_device_string(host, before, sizeof(before));
-	vsas_reset_counters(host);
-
-	/* the request */
-	t0 = now_ms();
-	w = writer_start(host, c->req, &fd);
-	w2 = -1;
-	if (!strcmp(c->kind, "writers"))
-		w2 = writer_start(host, c->req, &fd2);
-	if (!writer_wait(w, SCAN_PATIENCE_MS) &&
-	    !vsas_wait_walk(name, host, r.wild_ch, w, &walk)) {
-		/* unbounded: show the second writer blocked, end the boot */
-		if (w2 < 0)
-			w2 = writer_start(host, "- - -", &fd2);
-		hung_secs = (int)read_ll("/proc/sys/kernel/hung_task_timeout_secs");
-		sleep_ms((unsigned int)(2 * hung_secs + 3) * 1000);
-		emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"request\": \"%s\", "
-		     "\"prep\": \"%s\", \"unbounded\": true, \"elapsed_ms\": %lld, "
-		     "\"absent_probes\": %lld, \"probe_rate\": %.1f, \"extrapolated_probes\": %.0f, "
-		     "\"extrapolated_hours\": %.2f, \"second_writer_state\": \"%c\", "
-		     "\"rphyless_target_allocs\": %lld, \"target_allocs_nonrphy\": %lld, "
-		     "\"phy_resets\": %lld, \"io_errors\": %lld, \"concurrent_scan_start_max\": %lld}",
-		     c->id, c->pers, c->kind, c->req, prep, now_ms() - t0, CTR("absent_probes"),
-		     walk.rate, walk.total, walk.rate > 0 ? walk.total / walk.rate / 3600.0 : -1.0,
-		     task_state(w2),
-		     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
-		     CTR("target_allocs_nonrphy"), CTR("resets"), CTR("io_failed_by_reset"),
-		     SCANS_AT_ONCE());
-		kmsg("cell end %s\n", c->id);
-		return false;
-	}
-	elapsed = now_ms() - t0;
-	rc = writer_rc(fd, NULL, NULL);
-	if (w2 > 0) {
-		writer_wait(w2, 600000);
-		rc2 = writer_rc(fd2, NULL, NULL);
-	}
-	vsas_devcmd(name, "flush");
-	sleep_ms(300);
-	if (ioload)
-		ioload_stop(&io_load, io);
-
-	/* measure */
-	{
-		int nexp = vsas_fw_devices(name, &r, expect, sizeof(expect));
-
-		host_device_string(host, have, sizeof(have));
-		emit("{\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"request\": \"%s\", "
-		     "\"prep\": \"%s\", \"prep_rc\": %d, \"unbounded\": false, "
-		     "\"write_rc\": %d, \"write_rc2\": %d, "
-		     "\"elapsed_ms\": %lld, \"expected_devices\": %d, \"found_devices\": %d, "
-		     "\"extra_devices\": %d, \"expected\": \"%.300s\", \"before\": \"%.300s\", "
-		     "\"after\": \"%.300s\", "
-		     "\"absent_probes\": %lld, \"rphyless_target_allocs\": %lld, "
-		     "\"target_allocs_nonrphy\": %lld, \"phy_resets\": %lld, \"fw_resets\": %lld, "
-		     "\"link_resets\": %lld, \"io_failed_by_reset\": %lld, \"io_ops\": %lld, "
-		     "\"io_errors\": %lld, \"corrupt_blocks\": %lld, "
-		     "\"concurrent_scan_start_max\": %lld, \"scan_start_calls\": %lld, "
-		     "\"port_enables\": %lld, \"scan_stuck\": %lld, \"cmds\": %lld}",
-		     c->id, c->pers, c->kind, c->req, prep, prep_rc, rc, rc2, elapsed, nexp,
-		     count_words_in(expect, have, true), count_words_in(have, expect, false),
-		     expect, before, have,
-		     CTR("absent_probes"),
-		     CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read"),
-		     CTR("target_allocs_nonrphy"), CTR("resets"), CTR("fw_resets"),
-		     CTR("link_resets"), CTR("io_failed_by_reset"), io[0],
-		     io[1] + CTR("io_failed_by_reset"), io[2],
-		     SCANS_AT_ONCE(), CTR("scan_start"),
-		     CTR("port_enables"), CTR("scan_stuck"), CTR("cmds"));
-	}
-done:
 	kmsg("cell end %s\n", c->id);
-	if (vsas_destroy(name))
-		diag("cell %s: host %s could not be removed", c->id, name);
+	if (vsas_destroy(m.name))
+		diag("cell %s: host %s could not be removed", c->id, m.name);
 	return true;
 }
 
 static int matrix_idx;
 
-static bool matrix_line(const char *line)
+static bool known(const char *word, const char *const *list)
 {
-	struct cell c;
-	char chs[16];
+	for (; *list; list++)
+		if (!strcmp(word, *list))
+			return true;
+	return false;
+}
 
-	memset(&c, 0, sizeof(c));
-	cell_field(line, "cell", c.id, sizeof(c.id));
-	cell_field(line, "pers", c.pers, sizeof(c.pers));
-	cell_field(line, "kind", c.kind, sizeof(c.kind));
-	cell_field(line, "req", c.req, sizeof(c.req));
-	cell_field(line, "topo", c.topo, sizeof(c.topo));
-	cell_field(line, "set", c.set, sizeof(c.set));
-	cell_field(line, "add", c.add, sizeof(c.add));
-	cell_field(line, "opts", c.opts, sizeof(c.opts));
-	cell_field(line, "prep", c.prep, sizeof(c.prep));
-	cell_field(line, "full", chs, sizeof(chs));
-	c.full = chs[0] == '1';
-	cell_field(line, "ch", chs, sizeof(chs));
-	c.ch = chs[0] ? atoi(chs) : -1;
+/* One line of MATRIX_FILE: 1 go on, 0 end the boot, -1 bad line. */
+static int matrix_line(const char *line)
+{
+	static const char *const kinds[] = { "scan", "delete", "hotadd", "writers", "ioload",
+					     "client", NULL };
+	static const char *const preps[] = { "", "none", "delete_all", "delete_target",
+					     "silent_remove", NULL };
+	struct cell c = { .ch = -1 };
+	const struct cell_key keys[] = {
+		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),
+		CELL_STR_KEY("kind", c.kind, true), CELL_STR_KEY("req", c.req, false),
+		CELL_STR_KEY("topo", c.topo, false), CELL_STR_KEY("set", c.set, false),
+		CELL_STR_KEY("add", c.add, false), CELL_STR_KEY("opts", c.opts, false),
+		CELL_STR_KEY("prep", c.prep, false), CELL_BOOL_KEY("full", &c.full, false),
+		CELL_INT_KEY("ch", &c.ch, 0, 0, false),
+	};
+	char err[160];
+
+	if (cell_parse(line, keys, sizeof(keys) / sizeof(keys[0]), 0, err, sizeof(err)) ||
+	    (!known(c.kind, kinds) && snprintf(err, sizeof(err), "unknown kind=%s", c.kind)) ||
+	    (!known(c.prep, preps) && snprintf(err, sizeof(err), "unknown prep=%s", c.prep))) {
+		diag("matrix: %s: %.200s", err, line);
+		return -1;
+	}
 	if (!run_cell(&c, matrix_idx++))
 		cells_end_boot("MATRIX", c.id);	/* a scan is stuck for good */
-	return true;
+	return 1;
 }
 
 GUEST_CASE_T(matrix, "run the scenario matrix cells listed in " MATRIX_FILE, 0)

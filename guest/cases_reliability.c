@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The reliability suite, guest side (issue #7). lab/reliability.py writes
- * the cells into /etc/sasscan/reliability.txt, one per line:
+ * The reliability suite, guest side. lab/reliability.py writes the cells
+ * into /etc/sasscan/reliability.txt, one per line (grammar: docs/lab.md):
  *
  *   cell=ID pers=NAME topo=A,B,.. [set=attr=v;..] kind=KIND k=K rounds=R
  *       seed=S reqs=C_T_L,C_T_L,.. [n=N]
@@ -63,6 +63,24 @@ struct figures {
 	long long max_write_ms;
 	bool stuck;
 	char stuck_state, note[160];
+	/* a bad input that never returned: the note is these bytes */
+	char note_bytes[40];
+	size_t note_len;
+};
+
+/* What the badinput kind adds to the record. */
+#define BAD_EXAMPLES 32
+struct bad_stats {
+	long long tried, table_n, rejected, accepted, acc_valid, rej_valid;
+	long long acc_syntax, acc_range, acc_wrap, wrap, side;
+	struct {
+		char input[40];
+		size_t len;
+		int err;
+		const char *why;
+	} ex[BAD_EXAMPLES];
+	int nex;
+	size_t ex_text;		/* the examples' length as JSON text */
 };
 
 static unsigned long long rng;
@@ -339,26 +357,85 @@ static void take_counters(int host, struct figures *f)
 
 /* ---- output --------------------------------------------------------------- */
 
-static void emit_figures(const struct rcell *c, const struct figures *f, const char *extra)
+static void figures_counts(struct jrec *r, const struct figures *f)
 {
-	diag("RELIABILITY {\"cell\": \"%s\", \"pers\": \"%s\", \"kind\": \"%s\", \"k\": %d, "
-	     "\"rounds\": %lld, \"ops\": %lld, \"write_errors\": %lld, \"max_write_ms\": %lld, "
-	     "\"lost\": %lld, \"lost_rounds\": %lld, \"stale\": %lld, \"stale_rounds\": %lld, "
-	     "\"duplicated\": %lld, \"io_ops\": %lld, \"io_errors\": %lld, \"corrupt_blocks\": %lld, "
-	     "\"io_errors_after_removal\": %lld, \"concurrent_scan_start_max\": %lld, "
-	     "\"phy_resets\": %lld, \"io_failed_by_reset\": %lld, \"absent_probes\": %lld, "
-	     "\"rphyless_target_allocs\": %lld, \"hotplug_events\": %lld, "
-	     "\"runtime_suspends\": %lld, \"runtime_resumes\": %lld, \"suspended_seen\": %lld, "
-	     "\"removals\": %lld, \"removal_ms_max\": %lld, \"leftover_hosts\": %lld, "
-	     "\"reloads\": %lld, \"reload_errors\": %lld, \"stuck\": %s, \"stuck_state\": \"%c\", "
-	     "\"note\": \"%s\"%s}",
-	     c->id, c->pers, c->kind, c->k, f->rounds, f->ops, f->write_errors, f->max_write_ms,
-	     f->lost, f->lost_rounds, f->stale, f->stale_rounds, f->dups, f->io_ops,
-	     f->io_errors, f->corrupt, f->io_errors_removed, f->scans_at_once, f->resets,
-	     f->io_failed_by_reset, f->absent_probes, f->rphyless, f->hotplug, f->suspends,
-	     f->resumes, f->suspended_seen, f->removals, f->removal_ms_max, f->leftover_hosts,
-	     f->reloads, f->reload_errors, f->stuck ? "true" : "false",
-	     f->stuck_state ? f->stuck_state : '-', f->note, extra ? extra : "");
+	jrec_int(r, "rounds", f->rounds);
+	jrec_int(r, "ops", f->ops);
+	jrec_int(r, "write_errors", f->write_errors);
+	jrec_int(r, "max_write_ms", f->max_write_ms);
+	jrec_int(r, "lost", f->lost);
+	jrec_int(r, "lost_rounds", f->lost_rounds);
+	jrec_int(r, "stale", f->stale);
+	jrec_int(r, "stale_rounds", f->stale_rounds);
+	jrec_int(r, "duplicated", f->dups);
+	jrec_int(r, "io_ops", f->io_ops);
+	jrec_int(r, "io_errors", f->io_errors);
+	jrec_int(r, "corrupt_blocks", f->corrupt);
+	jrec_int(r, "io_errors_after_removal", f->io_errors_removed);
+	jrec_int(r, "concurrent_scan_start_max", f->scans_at_once);
+	jrec_int(r, "phy_resets", f->resets);
+	jrec_int(r, "io_failed_by_reset", f->io_failed_by_reset);
+	jrec_int(r, "absent_probes", f->absent_probes);
+	jrec_int(r, "rphyless_target_allocs", f->rphyless);
+	jrec_int(r, "hotplug_events", f->hotplug);
+	jrec_int(r, "runtime_suspends", f->suspends);
+	jrec_int(r, "runtime_resumes", f->resumes);
+	jrec_int(r, "suspended_seen", f->suspended_seen);
+	jrec_int(r, "removals", f->removals);
+	jrec_int(r, "removal_ms_max", f->removal_ms_max);
+	jrec_int(r, "leftover_hosts", f->leftover_hosts);
+	jrec_int(r, "reloads", f->reloads);
+	jrec_int(r, "reload_errors", f->reload_errors);
+}
+
+static void bad_members(struct jrec *r, const struct bad_stats *b)
+{
+	int i;
+
+	jrec_int(r, "bad_tried", b->tried);
+	jrec_int(r, "bad_table", b->table_n);
+	jrec_int(r, "bad_rejected", b->rejected);
+	jrec_int(r, "bad_accepted", b->accepted);
+	jrec_int(r, "bad_accepted_valid", b->acc_valid);
+	jrec_int(r, "bad_rejected_valid", b->rej_valid);
+	jrec_int(r, "bad_accepted_invalid", b->acc_syntax);
+	jrec_int(r, "bad_accepted_out_of_range", b->acc_range);
+	jrec_int(r, "bad_wrapped_tried", b->wrap);
+	jrec_int(r, "bad_accepted_wrapped", b->acc_wrap);
+	jrec_int(r, "bad_side_effects", b->side);
+	jrec_begin(r, "bad_examples", '[');
+	for (i = 0; i < b->nex; i++) {
+		jrec_begin(r, NULL, '{');
+		jrec_bytes(r, "input", b->ex[i].input, b->ex[i].len);
+		jrec_int(r, "errno", b->ex[i].err);
+		jrec_str(r, "why", b->ex[i].why);
+		jrec_end(r);
+	}
+	jrec_end(r);
+}
+
+/* The cell's record; @b: the badinput kind's figures, or NULL. */
+static void emit_figures(const struct rcell *c, const struct figures *f,
+			 const struct bad_stats *b)
+{
+	char state = f->stuck_state ? f->stuck_state : '-';
+	struct jrec r;
+
+	jrec_init(&r, "RELIABILITY");
+	jrec_str(&r, "cell", c->id);
+	jrec_str(&r, "pers", c->pers);
+	jrec_str(&r, "kind", c->kind);
+	jrec_int(&r, "k", c->k);
+	figures_counts(&r, f);
+	jrec_bool(&r, "stuck", f->stuck);
+	jrec_strn(&r, "stuck_state", &state, 1);
+	if (f->note_len)
+		jrec_bytes(&r, "note", f->note_bytes, f->note_len);
+	else
+		jrec_str(&r, "note", f->note);
+	if (b)
+		bad_members(&r, b);
+	jrec_emit(&r);
 }
 
 /* A round never returned: let the hung-task detector see it, record, end the boot. */
@@ -501,9 +578,10 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 	nch = channels_of(c->topo, chans);
 	if (rpm) {
 		vsas_pdev_path(host, pdev, sizeof(pdev));
-		run("for d in /sys/class/scsi_device/%d:*/device/power; do "
-		    "echo 20 > $d/autosuspend_delay_ms; echo auto > $d/control; done; "
-		    "echo auto > %s/power/control", host, pdev);
+		run("for d in /sys/class/scsi_device/%d:*/device/power;"
+		    " do echo 20 > $d/autosuspend_delay_ms;"
+		    " echo auto > $d/control; done;"
+		    " echo auto > %s/power/control", host, pdev);
 	}
 	/* delete cells keep the load off the channel whose devices they delete */
 	loads_start(&l, host, del ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
@@ -538,11 +616,42 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		snprintf(f->note, sizeof(f->note), "host could not be removed");
 }
 
+/*
+ * The host of a removal round and its requests: a module-parameter host for
+ * rmmod (configfs hosts pin the module), else a configfs host under I/O
+ * load. -2 if vsas could not be loaded again.
+ */
+static int removal_host(const struct rcell *c, struct figures *f, char reqs[][48],
+			int *nreqs, struct loads *l)
+{
+	char cmd[128], proc[48];
+	int host;
+
+	if (strcmp(c->kind, "rmmod")) {
+		host = make_host(c, "rel", NULL);
+		*nreqs = parse_reqs(c, "rel", reqs);
+		/* the sd disks hold the module, not the configfs host */
+		loads_start(l, host, -1, IO_PACE_MS);
+		return host;
+	}
+	if (unload_module("vsas"))
+		f->reload_errors++;
+	snprintf(cmd, sizeof(cmd), "modprobe vsas hosts=%s", c->pers);
+	if (run("%s", cmd)) {
+		f->reload_errors++;
+		return -2;
+	}
+	snprintf(proc, sizeof(proc), "vsas_%s", c->pers);
+	*nreqs = 1;
+	snprintf(reqs[0], 48, "- - -");
+	return find_host(proc);
+}
+
 /* remove / rmmod: the host goes away while the writers scan it. */
 static void run_removals(const struct rcell *c, struct figures *f)
 {
 	bool rmmod = !strcmp(c->kind, "rmmod");
-	char reqs[MAX_REQS][48], path[96], cmd[128];
+	char reqs[MAX_REQS][48], path[96];
 	struct pool p;
 	int r;
 
@@ -552,27 +661,9 @@ static void run_removals(const struct rcell *c, struct figures *f)
 		long long t;
 		int host, nreqs;
 
-		if (rmmod) {
-			/* configfs hosts pin the module: use a module-parameter host */
-			char proc[48];
-
-			if (unload_module("vsas"))
-				f->reload_errors++;
-			snprintf(cmd, sizeof(cmd), "modprobe vsas hosts=%s", c->pers);
-			if (run("%s", cmd)) {
-				f->reload_errors++;
-				break;
-			}
-			snprintf(proc, sizeof(proc), "vsas_%s", c->pers);
-			host = find_host(proc);
-			nreqs = 1;
-			snprintf(reqs[0], 48, "- - -");
-		} else {
-			host = make_host(c, "rel", NULL);
-			nreqs = parse_reqs(c, "rel", reqs);
-			/* the sd disks hold the module, not the configfs host */
-			loads_start(&l, host, -1, IO_PACE_MS);
-		}
+		host = removal_host(c, f, reqs, &nreqs, &l);
+		if (host == -2)
+			break;
 		if (host < 0) {
 			snprintf(f->note, sizeof(f->note), "host creation failed in round %d", r);
 			break;
@@ -586,7 +677,8 @@ static void run_removals(const struct rcell *c, struct figures *f)
 			if (unload_module("vsas"))
 				f->reload_errors++;
 		} else if (vsas_destroy("rel")) {
-			snprintf(f->note, sizeof(f->note), "host could not be removed in round %d", r);
+			snprintf(f->note, sizeof(f->note), "host could not be removed in round %d",
+				 r);
 		}
 		t = now_ms() - t;
 		f->removals++;
@@ -674,20 +766,12 @@ static unsigned long long k_strtoull(const char *s, const char **end, bool *ovf)
 	return res;
 }
 
-static enum gclass classify(const char *buf, size_t len, const struct limits *lim)
+/* vsscanf(@str, "%10s %10s %16s %c") as the kernel does it: the fields matched. */
+static int k_sscanf_fields(const char *str, char tok[3][20])
 {
 	static const int width[3] = { 10, 10, 16 };
-	char tok[3][20], s[4096];
-	unsigned long long v[3];
-	bool wild[3], ovf = false;
-	const char *str = s;
 	int i, num = 0;
 
-	if (len >= sizeof(s))
-		len = sizeof(s) - 1;
-	memcpy(s, buf, len);
-	s[len] = '\0';		/* the store parses a C string: a NUL ends it */
-	/* vsscanf(str, "%10s %10s %16s %c") */
 	for (i = 0; i < 4; i++) {
 		int w;
 
@@ -708,7 +792,21 @@ static enum gclass classify(const char *buf, size_t len, const struct limits *li
 		tok[i][w] = '\0';
 		num++;
 	}
-	if (num != 3)
+	return num;
+}
+
+static enum gclass classify(const char *buf, size_t len, const struct limits *lim)
+{
+	char tok[3][20], s[4096];
+	unsigned long long v[3];
+	bool wild[3], ovf = false;
+	int i;
+
+	if (len >= sizeof(s))
+		len = sizeof(s) - 1;
+	memcpy(s, buf, len);
+	s[len] = '\0';		/* the store parses a C string: a NUL ends it */
+	if (k_sscanf_fields(s, tok) != 3)
 		return G_SYNTAX;
 	for (i = 0; i < 3; i++) {
 		const char *end;
@@ -837,6 +935,7 @@ static size_t rnd_input(const struct limits *lim, char *buf, size_t size)
 		len = 3;
 	for (i = 0; i < len && n + 40 < size; i++) {
 		static const char *const sep[] = { " ", " ", " ", "  ", "\t", "\n", "\xa0", "" };
+		static const char *const junk[] = { "--", "*", "+1", "-1", "0x", "1-", "- ", "0-" };
 		char num[32];
 		unsigned int kind = rnd_below(10);
 
@@ -845,8 +944,7 @@ static size_t rnd_input(const struct limits *lim, char *buf, size_t size)
 		if (kind < 4)
 			snprintf(num, sizeof(num), "-");
 		else if (kind == 4)
-			snprintf(num, sizeof(num), "%s", (const char *[]){ "--", "*", "+1", "-1",
-				 "0x", "1-", "- ", "0-" }[rnd_below(8)]);
+			snprintf(num, sizeof(num), "%s", junk[rnd_below(8)]);
 		else
 			rnd_number(lim, num, sizeof(num));
 		n += (size_t)snprintf(buf + n, size - n, "%s", num);
@@ -895,22 +993,6 @@ static void snap_take(int host, struct snap *s)
 	s->removed = v[5];
 }
 
-/* Append @buf as a JSON string with \u escapes (for the examples). */
-static void json_escape(const char *buf, size_t len, char *out, size_t size)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i < len && i < 40 && o + 8 < size; i++) {
-		unsigned char ch = (unsigned char)buf[i];
-
-		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
-			out[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
-	}
-	out[o] = '\0';
-}
-
 /*
  * One write() of @len bytes to @path from a child, so that a request that
  * never returns cannot hang the cell: the bytes written or -1 (*err set), or
@@ -952,17 +1034,122 @@ static ssize_t bad_write(const char *path, const char *buf, size_t len, int *err
 	return res[0];
 }
 
-static void run_badinput(const struct rcell *c, struct figures *f)
+/* Input @i: from the table for the first @b->table_n, then random; its length. */
+static size_t bad_input(long long i, const struct bad_stats *b, const struct limits *lim,
+			char *buf, size_t size)
+{
+	if (i >= b->table_n)
+		return rnd_input(lim, buf, size);
+	expand(bad_table[i], lim, buf, size);
+	return i == 0 ? 0 : strlen(buf);
+}
+
+/* Count the write's outcome; what was wrong with it, or NULL. */
+static const char *bad_judge(enum gclass g, ssize_t w, const struct snap *a,
+			     const struct snap *b, struct bad_stats *s)
+{
+	const char *why = NULL;
+
+	if (w <= 0) {
+		/* rejected (or an empty write the store never saw) */
+		s->rejected++;
+		s->rej_valid += g == G_VALID;
+		if (strcmp(a->devs, b->devs) || a->probes != b->probes ||
+		    a->resets != b->resets || a->added != b->added || a->removed != b->removed)
+			why = "rejected but changed something";
+		return why;
+	}
+	s->accepted++;
+	s->acc_valid += g == G_VALID;
+	if (g == G_SYNTAX)
+		why = "accepted though not in the grammar";
+	else if (g == G_RANGE)
+		why = "accepted though out of range";
+	else if (g == G_WRAP)
+		why = "accepted: the midlayer truncated it";
+	else if (strcmp(a->devs, b->devs) || a->resets != b->resets || a->removed != b->removed)
+		why = "scan changed the device set or reset";
+	s->acc_syntax += g == G_SYNTAX;
+	s->acc_range += g == G_RANGE;
+	s->acc_wrap += g == G_WRAP;
+	return why;
+}
+
+/* Keep an example while the examples stay under 900 bytes of JSON. */
+static void bad_example(struct bad_stats *s, const char *buf, size_t len, int err,
+			const char *why)
+{
+	size_t i, esc = 0;
+	char num[16];
+
+	s->side += why[0] == 'r' || why[0] == 's';
+	if (s->ex_text >= 900 || s->nex >= BAD_EXAMPLES)
+		return;
+	if (len > sizeof(s->ex[0].input))
+		len = sizeof(s->ex[0].input);
+	for (i = 0; i < len; i++)	/* printable ASCII as is, the rest as \u00XX */
+		esc += (unsigned char)buf[i] >= 0x20 && (unsigned char)buf[i] < 0x7f ? 1 : 6;
+	s->ex_text += (s->nex ? 2 : 0) + 35 + esc + (size_t)snprintf(num, sizeof(num), "%d", err) +
+		      strlen(why);
+	memcpy(s->ex[s->nex].input, buf, len);
+	s->ex[s->nex].len = len;
+	s->ex[s->nex].err = err;
+	s->ex[s->nex].why = why;
+	s->nex++;
+}
+
+/* A bad input that never returned: it is the note of the record. */
+static void __attribute__((noreturn)) bad_stuck(const struct rcell *c, struct figures *f,
+						const char *buf, size_t len)
+{
+	f->note_len = len < sizeof(f->note_bytes) ? len : sizeof(f->note_bytes);
+	memcpy(f->note_bytes, buf, f->note_len);
+	end_boot_stuck(c, f, NULL);
+}
+
+/* Write every input of the cell to @path; the figures into @s. */
+static void bad_inputs(const struct rcell *c, struct figures *f, int host, const char *path,
+		       const struct limits *lim, struct bad_stats *s)
 {
 	static char buf[4096];
-	long long tried = 0, rejected = 0, accepted = 0, acc_valid = 0, rej_valid = 0;
-	long long acc_syntax = 0, acc_range = 0, acc_wrap = 0, wrap = 0, side = 0;
-	long long table_n = 0;
-	char path[96], examples[1200] = "", extra[1600];
+	struct snap a, b;
+	const char *why;
+	enum gclass g;
+	long long i;
+	size_t len;
+	ssize_t w;
+	int err;
+
+	for (i = 0; i < c->n + s->table_n; i++) {
+		len = bad_input(i, s, lim, buf, sizeof(buf));
+		g = classify(buf, len, lim);
+		s->wrap += g == G_WRAP;
+		snap_take(host, &a);
+		err = 0;
+		w = bad_write(path, buf, len, &err, patience_ms(c));
+		if (w == -2)	/* a "valid" request that never returns (an unbounded walk) */
+			bad_stuck(c, f, buf, len);
+		if (w > 0)	/* what a scan queued on the firmware event queue */
+			vsas_devcmd("rel", "flush");
+		snap_take(host, &b);
+		s->tried++;
+		f->ops = s->tried;
+		progress(c, f);
+		why = bad_judge(g, w, &a, &b, s);
+		if (why)
+			bad_example(s, buf, len, err, why);
+	}
+}
+
+static void run_badinput(const struct rcell *c, struct figures *f)
+{
+	static struct bad_stats s;
 	struct limits lim;
 	struct loads l;
-	int host, i;
+	char path[96];
+	int host;
 
+	memset(&s, 0, sizeof(s));
 	host = make_host(c, "rel", NULL);
 	if (host < 0) {
 		snprintf(f->note, sizeof(f->note), "host creation failed");
@@ -972,89 +1159,15 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
 	loads_start(&l, host, -1, 20);	/* lighter: thousands of writes follow */
 	vsas_reset_counters(host);
-	table_n = (long long)(sizeof(bad_table) / sizeof(bad_table[0]));
-	for (i = 0; i < c->n + table_n; i++) {
-		struct snap a, b;
-		enum gclass g;
-		const char *why = NULL;
-		size_t len;
-		ssize_t w;
-		int err = 0;
-
-		if (i < table_n) {
-			expand(bad_table[i], &lim, buf, sizeof(buf));
-			len = strlen(buf);
-			if (i == 0)
-				len = 0;
-		} else {
-			len = rnd_input(&lim, buf, sizeof(buf));
-		}
-		g = classify(buf, len, &lim);
-		wrap += g == G_WRAP;
-		snap_take(host, &a);
-		w = bad_write(path, buf, len, &err, patience_ms(c));
-		if (w == -2) {
-			/* a "valid" request that never returns (an unbounded walk) */
-			json_escape(buf, len, f->note, sizeof(f->note));
-			end_boot_stuck(c, f, NULL);
-		}
-		if (w > 0)	/* what a scan queued on the firmware event queue */
-			vsas_devcmd("rel", "flush");
-		snap_take(host, &b);
-		tried++;
-		f->ops = tried;
-		progress(c, f);
-		if (w <= 0) {
-			/* rejected (or an empty write the store never saw) */
-			rejected++;
-			rej_valid += g == G_VALID;
-			if (strcmp(a.devs, b.devs) || a.probes != b.probes ||
-			    a.resets != b.resets || a.added != b.added || a.removed != b.removed)
-				why = "rejected but changed something";
-		} else {
-			accepted++;
-			acc_valid += g == G_VALID;
-			if (g == G_SYNTAX)
-				why = "accepted though not in the grammar";
-			else if (g == G_RANGE)
-				why = "accepted though out of range";
-			else if (g == G_WRAP)
-				why = "accepted: the midlayer truncated it";
-			else if (strcmp(a.devs, b.devs) || a.resets != b.resets ||
-				 a.removed != b.removed)
-				why = "scan changed the device set or reset";
-			acc_syntax += g == G_SYNTAX;
-			acc_range += g == G_RANGE;
-			acc_wrap += g == G_WRAP;
-		}
-		if (why) {
-			side += why[0] == 'r' || why[0] == 's';
-			if (strlen(examples) < 900) {
-				char esc[360];
-
-				json_escape(buf, len, esc, sizeof(esc));
-				snprintf(examples + strlen(examples), sizeof(examples) - strlen(examples),
-					 "%s{\"input\": \"%s\", \"errno\": %d, \"why\": \"%s\"}",
-					 examples[0] ? ", " : "", esc, err, why);
-			}
-		}
-	}
+	s.table_n = (long long)(sizeof(bad_table) / sizeof(bad_table[0]));
+	bad_inputs(c, f, host, path, &lim, &s);
 	loads_stop(&l, f, false);
-	f->ops = tried;
+	f->ops = s.tried;
 	f->rounds = 1;
 	compare_devices("rel", host, f);
 	take_counters(host, f);
 	vsas_destroy("rel");
-	snprintf(extra, sizeof(extra),
-		 ", \"bad_tried\": %lld, \"bad_table\": %lld, \"bad_rejected\": %lld, "
-		 "\"bad_accepted\": %lld, \"bad_accepted_valid\": %lld, "
-		 "\"bad_rejected_valid\": %lld, \"bad_accepted_invalid\": %lld, "
-		 "\"bad_accepted_out_of_range\": %lld, \"bad_wrapped_tried\": %lld, "
-		 "\"bad_accepted_wrapped\": %lld, "
-		 "\"bad_side_effects\": %lld, \"bad_examples\": [%s]",
-		 tried, table_n, rejected, accepted, acc_valid, rej_valid, acc_syntax, acc_range,
-		 wrap, acc_wrap, side, examples);
-	emit_figures(c, f, extra);
+	emit_figures(c, f, &s);
 }
 
 static void run_cell(struct rcell *c)
@@ -1077,28 +1190,37 @@ static void run_cell(struct rcell *c)
 	kmsg("cell end %s\n", c->id);
 }
 
-static bool reliability_line(const char *line)
+/* One line of REL_FILE: 1 (go on), or -1 for a bad line. */
+static int reliability_line(const char *line)
 {
-	struct rcell c;
-	char v[32];
+	static const char *const kinds[] = { "writers", "delete", "hotplug", "rpm", "remove",
+					     "rmmod", "badinput" };
+	struct rcell c = { .rounds = 1 };
+	const struct cell_key keys[] = {
+		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),
+		CELL_STR_KEY("kind", c.kind, true), CELL_STR_KEY("topo", c.topo, false),
+		CELL_STR_KEY("set", c.set, false), CELL_STR_KEY("reqs", c.reqs, false),
+		CELL_INT_KEY("k", &c.k, 0, 1000, false),
+		CELL_INT_KEY("rounds", &c.rounds, 0, 1000000, false),
+		CELL_INT_KEY("n", &c.n, 0, 10000000, false), CELL_ULL_KEY("seed", &c.seed, false),
+	};
+	char err[160];
+	size_t i;
 
-	memset(&c, 0, sizeof(c));
-	cell_field(line, "cell", c.id, sizeof(c.id));
-	cell_field(line, "pers", c.pers, sizeof(c.pers));
-	cell_field(line, "kind", c.kind, sizeof(c.kind));
-	cell_field(line, "topo", c.topo, sizeof(c.topo));
-	cell_field(line, "set", c.set, sizeof(c.set));
-	cell_field(line, "reqs", c.reqs, sizeof(c.reqs));
-	c.k = cell_int(line, "k");
+	if (cell_parse(line, keys, sizeof(keys) / sizeof(keys[0]), 0, err, sizeof(err))) {
+		diag("reliability: %s: %.200s", err, line);
+		return -1;
+	}
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && strcmp(c.kind, kinds[i]); i++)
+		;
+	if (i == sizeof(kinds) / sizeof(kinds[0])) {
+		diag("reliability: unknown kind=%s: %.200s", c.kind, line);
+		return -1;
+	}
 	if (c.k > MAX_K)
 		c.k = MAX_K;
-	cell_field(line, "rounds", v, sizeof(v));
-	c.rounds = v[0] ? atoi(v) : 1;
-	c.n = cell_int(line, "n");
-	cell_field(line, "seed", v, sizeof(v));
-	c.seed = strtoull(v, NULL, 0);
 	run_cell(&c);
-	return true;
+	return 1;
 }
 
 GUEST_CASE_T(reliability, "run the reliability cells listed in " REL_FILE, 0)

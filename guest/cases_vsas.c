@@ -15,31 +15,26 @@
 #include "guest.h"
 #include "vsas_util.h"
 
-struct vdev {
-	unsigned int ch, id;
-	unsigned long long lun;
-	const char *model;
-};
+#define PM_WHAT "host runtime-suspends, resumes on I/O and scan"
+#define LS_DATA_WHAT "data round trip"
+#define LS_HOT_WHAT "hot add/remove through PHY events"
 
-struct vp {
-	const char *pers;
-	const char *topology;
-	const char *want;		/* host_device_string() at load */
-	struct vdev devs[8];
-	int ndevs;
-	int nvsas;			/* vsas devices (targets) in the topology */
-	int nonrphy_at_load;		/* target allocs with a host parent */
-	int absent_at_load;		/* absent probes during the load scan */
-	bool hooks;			/* scan_start/scan_finished */
-	unsigned int hot_ch;		/* a driver channel for hot add */
-	const char *hot_model;		/* its default model */
-	unsigned int next_rphy_id;	/* transport id of the next ch 0 add */
-	struct vdev data_dev;		/* a device on a non-zero channel */
-};
-
-static const struct vp vps[] = {
+/* The one table of personality facts (see struct pers_info). */
+const struct pers_info pers_table[PERS_COUNT] = {
 	{
-		.pers = "plain", .topology = "0/2 0 0e",
+		.pers = "plain",
+		.what = {
+			[PC_TOPOLOGY] =
+				"rphys (one behind an expander) and a 2-LUN target at load, counters",
+			[PC_DATA] = "data written to rphy and expander disks reads back intact",
+			[PC_HOTPLUG] = "noticed/silent add and remove on ch0 and ch1",
+			[PC_PM] = PM_WHAT,
+			[PC_SCAN] = "no scan hooks; '- - -' probes only rphys, nothing absent",
+			[PC_GENERIC] =
+				"generic ch0 scan probes ids without rphy (absent, DID_NO_CONNECT)",
+			[PC_EH] = "a timed-out command is aborted by SCSI EH, the retry succeeds",
+		},
+		.topology = "0/2 0 0e",
 		.want = "0:0:0 0:0:1 0:1:0 0:2:0",
 		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
 			  { 0, 1, 0, "SAS DISK" }, { 0, 2, 0, "SAS DISK" } },
@@ -49,44 +44,99 @@ static const struct vp vps[] = {
 		.hooks = false, .hot_ch = 1, .hot_model = "CH1 DISK",
 		.next_rphy_id = 3,
 		.data_dev = { 0, 2, 0, "SAS DISK" },
+		.gen = { { "0 - -", 0, "absent_probes", 13 },
+			 { "0 - -", 0, "target_allocs_nonrphy", 13 } },
+		.ngen = 2,
 	},
 	{
-		.pers = "smartpqi", .topology = "0/2 0 1:0 1:1 3:5",
+		.pers = "smartpqi",
+		.what = {
+			[PC_TOPOLOGY] = "physical on ch0 rphys, logical volumes on ch1/ch3",
+			[PC_DATA] = "data round trip on physical and logical disks",
+			[PC_HOTPLUG] = "hot add/remove; silent ones need the driver rescan",
+			[PC_PM] = PM_WHAT,
+			[PC_SCAN] =
+				"scan_start rescans synchronously; under scan_mutex it would deadlock",
+			[PC_GENERIC] =
+				"generic ch1 scan (bounded: max_id is 2^32-1) counts absent probes",
+		},
+		.topology = "0/2 0 1:0 1:1 3:5",
 		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:1:0 3:5:0",
 		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
 			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "LOGICAL VOLUME" },
 			  { 1, 1, 0, "LOGICAL VOLUME" },
 			  { 3, 5, 0, "EXT LOGICAL VOL" } },
 		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 3,
-		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
+		.absent_at_load = 0, .hooks = true, .rescan_attr = true, .hot_ch = 1,
 		.hot_model = "LOGICAL VOLUME", .next_rphy_id = 2,
 		.data_dev = { 1, 1, 0, "LOGICAL VOLUME" },
+		.gen = { { "1 - - limit=256", 0, "absent_probes", 254 },
+			 { "3 - - limit=100", 0, "absent_probes", 99 } },
+		.ngen = 2,
 	},
 	{
-		.pers = "hpsa", .topology = "0/2 0 1:0 1:1 2:3",
+		.pers = "hpsa",
+		.what = {
+			[PC_TOPOLOGY] = "physical on ch0 rphys, volumes on ch1/ch2",
+			[PC_DATA] = "data round trip on physical and logical disks",
+			[PC_HOTPLUG] = "hot add/remove; silent ones need the driver rescan",
+			[PC_PM] = PM_WHAT,
+			[PC_SCAN] =
+				"scan_start rescans synchronously; under scan_mutex it would deadlock",
+			[PC_GENERIC] = "generic ch1 scan probes 1024 ids, 1022 absent",
+		},
+		.topology = "0/2 0 1:0 1:1 2:3",
 		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:1:0 2:3:0",
 		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
 			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "LOGICAL VOLUME" },
 			  { 1, 1, 0, "LOGICAL VOLUME" },
 			  { 2, 3, 0, "EXT LOGICAL VOL" } },
 		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 3,
-		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
+		.absent_at_load = 0, .hooks = true, .rescan_attr = true, .hot_ch = 1,
 		.hot_model = "LOGICAL VOLUME", .next_rphy_id = 2,
 		.data_dev = { 2, 3, 0, "EXT LOGICAL VOL" },
+		.gen = { { "1 - -", 0, "absent_probes", 1022 } },
+		.ngen = 1,
 	},
 	{
-		.pers = "mpt3sas", .topology = "0/2 0 0e 1:0 2:4",
+		.pers = "mpt3sas",
+		.what = {
+			[PC_TOPOLOGY] = "RAID on ch1, NVMe on ch2 despite max_channel 0",
+			[PC_DATA] = "data round trip on SAS and NVMe (ch2) disks",
+			[PC_HOTPLUG] = "hot add/remove; silent ones need a port enable",
+			[PC_PM] = PM_WHAT,
+			[PC_SCAN] =
+				"runtime port enable resets firmware, fails I/O; stalls under scan_mutex",
+			[PC_GENERIC] =
+				"RAID/NVMe channels are beyond max_channel 0; ch0 host-parent probes",
+		},
+		.topology = "0/2 0 0e 1:0 2:4",
 		.want = "0:0:0 0:0:1 0:1:0 0:2:0 1:0:0 2:4:0",
 		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
 			  { 0, 1, 0, "SAS DISK" }, { 0, 2, 0, "SAS DISK" },
 			  { 1, 0, 0, "RAID VOLUME" }, { 2, 4, 0, "NVME DISK" } },
 		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 2,
-		.absent_at_load = 0, .hooks = true, .hot_ch = 2,
+		.absent_at_load = 0, .hooks = true, .pe_stalls = true, .hot_ch = 2,
 		.hot_model = "NVME DISK", .next_rphy_id = 3,
 		.data_dev = { 2, 4, 0, "NVME DISK" },
+		.gen = { { "1 - -", -EINVAL, "absent_probes", 0 },
+			 { "2 4 0", -EINVAL, "target_allocs", 0 },
+			 { "0 - - limit=64", 0, "target_allocs_nonrphy", 61 } },
+		.ngen = 3,
 	},
 	{
-		.pers = "mpi3mr", .topology = "0/2 0 1:0 1:7/2",
+		.pers = "mpi3mr",
+		.what = {
+			[PC_TOPOLOGY] = "NVMe on ch1 via scsi_scan_target(), ch0 rphys",
+			[PC_DATA] = "data round trip on SAS and NVMe (ch1) disks",
+			[PC_HOTPLUG] = "hot add/remove; silent ones need a port enable",
+			[PC_PM] = PM_WHAT,
+			[PC_SCAN] =
+				"runtime port enable resets firmware, fails I/O; no stall under scan_mutex",
+			[PC_GENERIC] =
+				"ch1 target_alloc -ENXIO for unknown perst ids; ch0 wild reads",
+		},
+		.topology = "0/2 0 1:0 1:7/2",
 		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:7:0 1:7:1",
 		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
 			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "NVME DISK" },
@@ -95,20 +145,120 @@ static const struct vp vps[] = {
 		.absent_at_load = 0, .hooks = true, .hot_ch = 1,
 		.hot_model = "NVME DISK", .next_rphy_id = 2,
 		.data_dev = { 1, 7, 1, "NVME DISK" },
+		.gen = { { "1 - -", 0, "target_alloc_enxio", 1022 },
+			 { "1 - -", 0, "slave_allocs", 0 },
+			 { "0 - - limit=16", 0, "target_alloc_wild_read", 14 } },
+		.ngen = 3,
+	},
+	{
+		.pers = "hisi_sas", .libsas = true,
+		.what = {
+			[PC_TOPOLOGY] = "libsas discovers two end devices through PHY events",
+			[PC_DATA] = "SSP tasks on the emulation, data round trip",
+			[PC_HOTPLUG] =
+				"hot add/remove through PHY events, silent ones via link reset",
+			[PC_SCAN] =
+				"runtime scan_start re-enables PHYs: links drop, in-flight I/O fails, counted",
+			[PC_EH] =
+				"a timed-out task goes through libsas EH (lldd_abort_task), retry succeeds",
+		},
+		.max_channel = 0, .max_lun = "18446744073709551615", .cycles = true,
+	},
+	{
+		.pers = "aic94xx", .libsas = true,
+		.what = {
+			[PC_TOPOLOGY] = "libsas discovers two end devices through PHY events",
+			[PC_DATA] = LS_DATA_WHAT,
+			[PC_HOTPLUG] = LS_HOT_WHAT,
+			[PC_SCAN] = "runtime scan_start re-enables PHYs: links drop, I/O fails",
+		},
+		.max_channel = 0, .max_lun = "18446744073709551615", .cycles = true,
+	},
+	{
+		.pers = "isci", .libsas = true,
+		.what = {
+			[PC_TOPOLOGY] = "libsas discovers two end devices after controller start",
+			[PC_DATA] = LS_DATA_WHAT,
+			[PC_HOTPLUG] = LS_HOT_WHAT,
+			[PC_SCAN] = "a repeated scan_start leaves scan_finished at 0 (escapable)",
+		},
+		.max_channel = 0, .max_lun = "18446744073709551615", .wedges = true,
+		.fw_reset = true,
+	},
+	{
+		.pers = "mvsas", .libsas = true,
+		.what = {
+			[PC_TOPOLOGY] =
+				"max_channel 1, devices on ch0 through re-injected port events",
+			[PC_DATA] = LS_DATA_WHAT,
+			[PC_HOTPLUG] = LS_HOT_WHAT,
+			[PC_SCAN] = "runtime scan_start re-injects port events, no link drop",
+		},
+		.max_channel = 1, .max_lun = "18446744073709551615",
+	},
+	{
+		.pers = "pm8001", .libsas = true,
+		.what = {
+			[PC_TOPOLOGY] = "max_lun 8, devices after PHY start",
+			[PC_DATA] = LS_DATA_WHAT,
+			[PC_HOTPLUG] = LS_HOT_WHAT,
+			[PC_SCAN] = "runtime scan_start re-inits the controller and restarts PHYs",
+		},
+		.max_channel = 0, .max_lun = "8", .cycles = true, .fw_reset = true,
 	},
 };
 
-static const struct vp *vp_get(const char *pers)
+static bool pers_desc(const struct pers_info *p, const char *check, char *name, char *what,
+		      size_t size)
 {
-	size_t i;
+	static const char *const checks[PC_COUNT] = {
+		[PC_TOPOLOGY] = "topology", [PC_DATA] = "data", [PC_HOTPLUG] = "hotplug",
+		[PC_PM] = "pm", [PC_SCAN] = "scan", [PC_GENERIC] = "generic", [PC_EH] = "eh",
+	};
+	int i;
 
-	for (i = 0; i < sizeof(vps) / sizeof(vps[0]); i++)
-		if (!strcmp(vps[i].pers, pers))
-			return &vps[i];
-	return NULL;
+	for (i = 0; i < PC_COUNT && strcmp(checks[i], check); i++)
+		;
+	if (i == PC_COUNT || !p->what[i])
+		return false;
+	snprintf(name, size, "vsas_%s_%s", p->pers, check);
+	snprintf(what, size, "%s: %s", p->pers, p->what[i]);
+	return true;
 }
 
-static int vp_up(const struct vp *p, const char *name,
+bool pers_desc_direct(const void *row, const char *check, char *name, char *what,
+		      size_t size)
+{
+	const struct pers_info *p = row;
+
+	return !p->libsas && pers_desc(p, check, name, what, size);
+}
+
+bool pers_desc_libsas(const void *row, const char *check, char *name, char *what,
+		      size_t size)
+{
+	const struct pers_info *p = row;
+
+	return p->libsas && pers_desc(p, check, name, what, size);
+}
+
+static bool pers_desc_any(const void *row, const char *check, char *name, char *what,
+			  size_t size)
+{
+	return pers_desc(row, check, name, what, size);
+}
+
+/* eh: one case each for a transport-direct and a libsas personality */
+static int vsas_eh(const void *row)
+{
+	const struct pers_info *p = row;
+
+	return vsas_eh_case(p->libsas ? "lseh" : "eh", p->pers, "0", "0:0:0", 0, 0);
+}
+
+GUEST_CASE_PARAM(eh, vsas_eh, pers_table, pers_desc_any)
+
+static int vp_up(const struct pers_info *p, const char *name,
 		 const char *const *params)
 {
 	int host = vsas_create(name, p->pers, params, p->topology);
@@ -136,9 +286,9 @@ static void vp_down(const char *name)
 
 /* ---- topology ------------------------------------------------------------ */
 
-static int vsas_topology(const char *pers)
+static int vsas_topology(const void *row)
 {
-	const struct vp *p = vp_get(pers);
+	const struct pers_info *p = row;
 	char disk[32], path[128], val[64];
 	int host, i;
 
@@ -177,27 +327,18 @@ static int vsas_topology(const char *pers)
 	CHECK(vsas_reset_counters(host) == 0, "reset failed");
 	CHECK(CTR(host, "devs_added") == 0 && CTR(host, "cmds") == 0,
 	      "counters not reset");
-	diag("%s host%d: %s", pers, host, p->want);
+	diag("%s host%d: %s", p->pers, host, p->want);
 	vp_down("topo");
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_plain_topology, "plain: rphys (one behind an expander) and a 2-LUN target at load, counters")
-{ return vsas_topology("plain"); }
-GUEST_CASE(vsas_smartpqi_topology, "smartpqi: physical on ch0 rphys, logical volumes on ch1/ch3")
-{ return vsas_topology("smartpqi"); }
-GUEST_CASE(vsas_hpsa_topology, "hpsa: physical on ch0 rphys, volumes on ch1/ch2")
-{ return vsas_topology("hpsa"); }
-GUEST_CASE(vsas_mpt3sas_topology, "mpt3sas: RAID on ch1, NVMe on ch2 despite max_channel 0")
-{ return vsas_topology("mpt3sas"); }
-GUEST_CASE(vsas_mpi3mr_topology, "mpi3mr: NVMe on ch1 via scsi_scan_target(), ch0 rphys")
-{ return vsas_topology("mpi3mr"); }
+GUEST_CASE_PARAM(topology, vsas_topology, pers_table, pers_desc_direct)
 
 /* ---- data ---------------------------------------------------------------- */
 
-static int vsas_data(const char *pers)
+static int vsas_data(const void *row)
 {
-	const struct vp *p = vp_get(pers);
+	const struct pers_info *p = row;
 	char d0[32], d1[32], d2[32];
 	long long w0, r0;
 	int host;
@@ -237,25 +378,16 @@ static int vsas_data(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_plain_data, "plain: data written to rphy and expander disks reads back intact")
-{ return vsas_data("plain"); }
-GUEST_CASE(vsas_smartpqi_data, "smartpqi: data round trip on physical and logical disks")
-{ return vsas_data("smartpqi"); }
-GUEST_CASE(vsas_hpsa_data, "hpsa: data round trip on physical and logical disks")
-{ return vsas_data("hpsa"); }
-GUEST_CASE(vsas_mpt3sas_data, "mpt3sas: data round trip on SAS and NVMe (ch2) disks")
-{ return vsas_data("mpt3sas"); }
-GUEST_CASE(vsas_mpi3mr_data, "mpi3mr: data round trip on SAS and NVMe (ch1) disks")
-{ return vsas_data("mpi3mr"); }
+GUEST_CASE_PARAM(data, vsas_data, pers_table, pers_desc_direct)
 
 /* ---- hot add / remove ---------------------------------------------------- */
 
 /* The driver-level rescan a user can trigger for this personality. */
-static int vp_rescan(const struct vp *p, int host)
+static int vp_rescan(const struct pers_info *p, int host)
 {
 	char path[128];
 
-	if (!strcmp(p->pers, "smartpqi") || !strcmp(p->pers, "hpsa")) {
+	if (p->rescan_attr) {
 		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/rescan", host);
 		return write_str(path, "1");
 	}
@@ -264,33 +396,29 @@ static int vp_rescan(const struct vp *p, int host)
 	return vsas_devcmd("hot", "rescan");	/* plain: vsas's own */
 }
 
-static int vsas_hotplug(const char *pers)
+/* @base plus the words @extra, sorted by (channel, id, lun), into @want. */
+static void sorted_with(char *want, size_t size, const char *base, const char *extra)
 {
-	const struct vp *p = vp_get(pers);
-	char want[512], cmd[128], disk[32], dev0[32];
+	char buf[1100];
+
+	snprintf(buf, sizeof(buf), "%s %s", base, extra);
+	/* sort tokens with the shell: simplest and exact */
+	run_capture(want, size,
+		    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
+		    buf);
+}
+
+/* Noticed adds (ch 0: a new rphy, and a driver channel), then their removal. */
+static void hot_noticed(const struct pers_info *p, int host)
+{
+	char want[512], cmd[128], extra[64], disk[32];
 	unsigned int rid = p->next_rphy_id;
-	int host;
 
-	host = vp_up(p, "hot", NULL);
-	if (host < 0)
-		return CASE_FAIL;
-	CHECK(vsas_reset_counters(host) == 0, "reset");
-
-	/* noticed adds: ch 0 (new rphy) and a driver channel */
 	CHECK(vsas_devcmd("hot", "add ch=0 model=HOTDISK") == 0, "add ch0");
 	snprintf(cmd, sizeof(cmd), "add ch=%u id=9 vendor=HOTV", p->hot_ch);
 	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
-	snprintf(want, sizeof(want), "%s", p->want);
-	{
-		/* insert 0:rid:0 and hot_ch:9:0 in sorted order */
-		char buf[512];
-
-		snprintf(buf, sizeof(buf), "%s 0:%u:0 %u:9:0", p->want, rid, p->hot_ch);
-		/* sort tokens with the shell: simplest and exact */
-		run_capture(want, sizeof(want),
-			    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
-			    buf);
-	}
+	snprintf(extra, sizeof(extra), "0:%u:0 %u:9:0", rid, p->hot_ch);
+	sorted_with(want, sizeof(want), p->want, extra);
 	CHECK(vsas_expect_devices(host, want, 10000), "noticed adds");
 	CHECK(vsas_check_inquiry(host, 0, rid, 0, "VSAS", "HOTDISK"), "hot ch0");
 	CHECK(vsas_check_inquiry(host, p->hot_ch, 9, 0, "HOTV", p->hot_model), "hot chX");
@@ -298,7 +426,6 @@ static int vsas_hotplug(const char *pers)
 	vsas_disk(host, p->hot_ch, 9, 0, disk, sizeof(disk));
 	CHECK(disk[0] && vsas_roundtrip(disk, 64, 128), "hot-added disk data");
 
-	/* noticed removes */
 	snprintf(cmd, sizeof(cmd), "remove ch=0 id=%u", rid);
 	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
 	snprintf(cmd, sizeof(cmd), "remove ch=%u id=9", p->hot_ch);
@@ -310,6 +437,13 @@ static int vsas_hotplug(const char *pers)
 	CHECK(CTR(host, "devs_added") == 2 && CTR(host, "devs_removed") == 2,
 	      "devs_added %lld devs_removed %lld", CTR(host, "devs_added"),
 	      CTR(host, "devs_removed"));
+}
+
+/* Silent add and remove: only the driver's rescan notices them. */
+static void hot_silent(const struct pers_info *p, int host)
+{
+	char want[512], cmd[128], extra[32], dev0[32];
+	long long before;
 
 	/* silent add: nobody notices, "- - -" does not find it either */
 	snprintf(cmd, sizeof(cmd), "add ch=%u id=10 mode=silent", p->hot_ch);
@@ -320,15 +454,8 @@ static int vsas_hotplug(const char *pers)
 	CHECK(CTR(host, "hotplug_events") == 4, "silent add counted as event");
 	/* ... until the driver rescans */
 	CHECK(vp_rescan(p, host) == 0, "rescan");
-	snprintf(want, sizeof(want), "%s", p->want);
-	{
-		char buf[512];
-
-		snprintf(buf, sizeof(buf), "%s %u:10:0", p->want, p->hot_ch);
-		run_capture(want, sizeof(want),
-			    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
-			    buf);
-	}
+	snprintf(extra, sizeof(extra), "%u:10:0", p->hot_ch);
+	sorted_with(want, sizeof(want), p->want, extra);
 	CHECK(vsas_expect_devices(host, want, 10000), "rescan did not find the silent add");
 
 	/* silent remove: the device stays, its I/O fails */
@@ -337,16 +464,25 @@ static int vsas_hotplug(const char *pers)
 	CHECK(vsas_devcmd("hot", cmd) == 0, "%s", cmd);
 	sleep_ms(500);
 	CHECK(vsas_expect_devices(host, want, 100), "silent remove was noticed");
-	{
-		long long before = CTR(host, "absent_cmds");
-
-		CHECK(dev0[0] && vsas_read_disk(dev0, 4, 200) != 0,
-		      "read from a silently removed disk %s succeeded", dev0);
-		CHECK(CTR(host, "absent_cmds") > before, "absent_cmds did not move");
-	}
+	before = CTR(host, "absent_cmds");
+	CHECK(dev0[0] && vsas_read_disk(dev0, 4, 200) != 0,
+	      "read from a silently removed disk %s succeeded", dev0);
+	CHECK(CTR(host, "absent_cmds") > before, "absent_cmds did not move");
 	CHECK(vp_rescan(p, host) == 0, "rescan");
 	CHECK(vsas_expect_devices(host, p->want, 10000), "rescan did not remove it");
+}
 
+static int vsas_hotplug(const void *row)
+{
+	const struct pers_info *p = row;
+	int host;
+
+	host = vp_up(p, "hot", NULL);
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(vsas_reset_counters(host) == 0, "reset");
+	hot_noticed(p, host);
+	hot_silent(p, host);
 	/* invalid commands change nothing */
 	CHECK(vsas_devcmd("hot", "add ch=9") == -EINVAL, "ch 9");
 	CHECK(vsas_devcmd("hot", "add ch=0 id=3") == -EINVAL, "ch0 with id");
@@ -357,16 +493,7 @@ static int vsas_hotplug(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_plain_hotplug, "plain: noticed/silent add and remove on ch0 and ch1")
-{ return vsas_hotplug("plain"); }
-GUEST_CASE(vsas_smartpqi_hotplug, "smartpqi: hot add/remove; silent ones need the driver rescan")
-{ return vsas_hotplug("smartpqi"); }
-GUEST_CASE(vsas_hpsa_hotplug, "hpsa: hot add/remove; silent ones need the driver rescan")
-{ return vsas_hotplug("hpsa"); }
-GUEST_CASE(vsas_mpt3sas_hotplug, "mpt3sas: hot add/remove; silent ones need a port enable")
-{ return vsas_hotplug("mpt3sas"); }
-GUEST_CASE(vsas_mpi3mr_hotplug, "mpi3mr: hot add/remove; silent ones need a port enable")
-{ return vsas_hotplug("mpi3mr"); }
+GUEST_CASE_PARAM(hotplug, vsas_hotplug, pers_table, pers_desc_direct)
 
 /* ---- runtime PM ------------------------------------------------------------ */
 
@@ -388,10 +515,55 @@ static bool wait_rpm(const char *pdev, const char *state, unsigned int ms)
 	}
 }
 
-static int vsas_pm(const char *pers)
+/* Runtime PM allowed, the host suspends; I/O to @d0 (ch 0) and @dx resumes it. */
+static void pm_io(const struct pers_info *p, int host, const char *pdev, const char *d0,
+		  const char *dx)
+{
+	/* forbidden by default, like PCI: it stays active */
+	sleep_ms(500);
+	CHECK(wait_rpm(pdev, "active", 0), "suspended while forbidden");
+	/* allow runtime PM everywhere: host device and every sdev */
+	run("for d in /sys/class/scsi_device/%d:*/device/power;"
+	    " do echo 200 > $d/autosuspend_delay_ms;"
+	    " echo auto > $d/control; done;"
+	    " echo auto > %s/power/control", host, pdev);
+	CHECK(wait_rpm(pdev, "suspended", 15000), "host never suspended");
+	CHECK(CTR(host, "runtime_suspends") >= 1, "runtime_suspends %lld",
+	      CTR(host, "runtime_suspends"));
+
+	/* I/O to a disk resumes the host */
+	vsas_reset_counters(host);
+	CHECK(d0[0] && vsas_read_disk(d0, 64, 1024) == 0, "read %s", d0);
+	CHECK(wait_rpm(pdev, "active", 2000) || CTR(host, "runtime_resumes") >= 1,
+	      "not resumed");
+	CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
+	      CTR(host, "runtime_resumes"));
+	diag("ch0 read: cmds_while_suspended %lld (ch0 targets hang off rphys: no runtime PM)",
+	     CTR(host, "cmds_while_suspended"));
+
+	/*
+	 * A disk on another channel hangs off the host: resumed before I/O.
+	 * Keep the ch 0 sdevs from suspending meanwhile: their sd runtime
+	 * suspend (SYNCHRONIZE CACHE) reaches a suspended host, too.
+	 */
+	run("for d in /sys/class/scsi_device/%d:0:*/device/power; do echo on > $d/control; done",
+	    host);
+	if (p->data_dev.ch) {
+		CHECK(wait_rpm(pdev, "suspended", 15000), "no second suspend");
+		vsas_reset_counters(host);
+		CHECK(dx[0] && vsas_read_disk(dx, 64, 2048) == 0, "read %s", dx);
+		CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
+		      CTR(host, "runtime_resumes"));
+		CHECK(CTR(host, "cmds_while_suspended") == 0,
+		      "cmds_while_suspended %lld on ch%u",
+		      CTR(host, "cmds_while_suspended"), p->data_dev.ch);
+	}
+}
+
+static int vsas_pm(const void *row)
 {
 	static const char *const params[] = { "autosuspend_ms=200", NULL };
-	const struct vp *p = vp_get(pers);
+	const struct pers_info *p = row;
 	char pdev[512], d0[32], dx[32];
 	int host;
 
@@ -404,44 +576,7 @@ static int vsas_pm(const char *pers)
 	}
 	vsas_disk(host, 0, 0, 0, d0, sizeof(d0));
 	vsas_disk(host, p->data_dev.ch, p->data_dev.id, p->data_dev.lun, dx, sizeof(dx));
-	/* forbidden by default, like PCI: it stays active */
-	sleep_ms(500);
-	CHECK(wait_rpm(pdev, "active", 0), "suspended while forbidden");
-	/* allow runtime PM everywhere: host device and every sdev */
-	run("for d in /sys/class/scsi_device/%d:*/device/power; do "
-	    "echo 200 > $d/autosuspend_delay_ms; echo auto > $d/control; done; "
-	    "echo auto > %s/power/control", host, pdev);
-	CHECK(wait_rpm(pdev, "suspended", 15000), "host never suspended");
-	CHECK(CTR(host, "runtime_suspends") >= 1, "runtime_suspends %lld",
-	      CTR(host, "runtime_suspends"));
-
-	/* I/O to a disk resumes the host */
-	vsas_reset_counters(host);
-	CHECK(d0[0] && vsas_read_disk(d0, 64, 1024) == 0, "read %s", d0);
-	CHECK(wait_rpm(pdev, "active", 2000) || CTR(host, "runtime_resumes") >= 1,
-	      "not resumed");
-	CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
-	      CTR(host, "runtime_resumes"));
-	diag("ch0 read: cmds_while_suspended %lld (ch0 targets hang off rphys,"
-	     " whose runtime PM is disabled)", CTR(host, "cmds_while_suspended"));
-
-	/*
-	 * A disk on another channel hangs off the host: resumed before I/O.
-	 * Keep the ch 0 sdevs from suspending meanwhile: their sd runtime
-	 * suspend (SYNCHRONIZE CACHE) reaches a suspended host, too.
-	 */
-	run("for d in /sys/class/scsi_device/%d:0:*/device/power; do "
-	    "echo on > $d/control; done", host);
-	if (p->data_dev.ch) {
-		CHECK(wait_rpm(pdev, "suspended", 15000), "no second suspend");
-		vsas_reset_counters(host);
-		CHECK(dx[0] && vsas_read_disk(dx, 64, 2048) == 0, "read %s", dx);
-		CHECK(CTR(host, "runtime_resumes") >= 1, "runtime_resumes %lld",
-		      CTR(host, "runtime_resumes"));
-		CHECK(CTR(host, "cmds_while_suspended") == 0,
-		      "cmds_while_suspended %lld on ch%u",
-		      CTR(host, "cmds_while_suspended"), p->data_dev.ch);
-	}
+	pm_io(p, host, pdev, d0, dx);
 
 	/* a scan request resumes it too (scsi_autopm_get_host) */
 	CHECK(wait_rpm(pdev, "suspended", 15000), "no suspend before scan");
@@ -454,22 +589,12 @@ static int vsas_pm(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_plain_pm, "plain: host runtime-suspends, resumes on I/O and scan")
-{ return vsas_pm("plain"); }
-GUEST_CASE(vsas_smartpqi_pm, "smartpqi: host runtime-suspends, resumes on I/O and scan")
-{ return vsas_pm("smartpqi"); }
-GUEST_CASE(vsas_hpsa_pm, "hpsa: host runtime-suspends, resumes on I/O and scan")
-{ return vsas_pm("hpsa"); }
-GUEST_CASE(vsas_mpt3sas_pm, "mpt3sas: host runtime-suspends, resumes on I/O and scan")
-{ return vsas_pm("mpt3sas"); }
-GUEST_CASE(vsas_mpi3mr_pm, "mpi3mr: host runtime-suspends, resumes on I/O and scan")
-{ return vsas_pm("mpi3mr"); }
+GUEST_CASE_PARAM(pm, vsas_pm, pers_table, pers_desc_direct)
 
 /* ---- scan hooks ------------------------------------------------------------ */
 
-GUEST_CASE(vsas_plain_scan, "plain: no scan hooks; '- - -' probes only rphys, nothing absent")
+static int vsas_scan_plain(const struct pers_info *p)
 {
-	const struct vp *p = vp_get("plain");
 	int host = vp_up(p, "scan", NULL);
 
 	if (host < 0)
@@ -497,20 +622,16 @@ GUEST_CASE(vsas_plain_scan, "plain: no scan hooks; '- - -' probes only rphys, no
 }
 
 /* smartpqi / hpsa: a synchronous rescan; with scan_mutex held it would hang */
-static int vsas_scan_sync(const char *pers)
+static int vsas_scan_sync(const struct pers_info *p)
 {
-	const struct vp *p = vp_get(pers);
-	char want[512], buf[512];
+	char want[512];
 	int host = vp_up(p, "scan", NULL);
 
 	if (host < 0)
 		return CASE_FAIL;
 	vsas_reset_counters(host);
 	CHECK(vsas_devcmd("scan", "add ch=1 id=20 mode=silent") == 0, "silent add");
-	snprintf(buf, sizeof(buf), "%s 1:20:0", p->want);
-	run_capture(want, sizeof(want),
-		    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
-		    buf);
+	sorted_with(want, sizeof(want), p->want, "1:20:0");
 	CHECK(vsas_call_scan(host, "start") == 0, "call_scan");
 	/* synchronous: there as soon as scan_finished said so */
 	CHECK(vsas_expect_devices(host, want, 100), "not added synchronously");
@@ -540,18 +661,11 @@ static int vsas_scan_sync(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_smartpqi_scan, "smartpqi: scan_start rescans synchronously; under scan_mutex it would deadlock")
-{ return vsas_scan_sync("smartpqi"); }
-GUEST_CASE(vsas_hpsa_scan, "hpsa: scan_start rescans synchronously; under scan_mutex it would deadlock")
-{ return vsas_scan_sync("hpsa"); }
-
 /* mpt3sas / mpi3mr: a runtime port enable re-initialises the firmware */
-static int vsas_scan_pe(const char *pers)
+static int vsas_scan_pe(const struct pers_info *p)
 {
 	static const char *const params[] = { "scan_timeout_ms=3000", NULL };
-	const struct vp *p = vp_get(pers);
-	bool mpt3sas = !strcmp(pers, "mpt3sas");
-	char d0[32], want[512], buf[512], path[64];
+	char d0[32], want[512], buf[32], path[64];
 	int host = vp_up(p, "scan", params);
 
 	if (host < 0)
@@ -560,8 +674,9 @@ static int vsas_scan_pe(const char *pers)
 	vsas_reset_counters(host);
 	/* slow I/O in flight while the port enable arrives */
 	CHECK(vsas_set("scan", "io_delay_ms", "2000") == 0, "io_delay");
-	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=999 2>/dev/null; echo $? > /tmp/ddrc) >/dev/null 2>&1 &",
-	    d0);
+	run("(echo 3 > /proc/sys/vm/drop_caches;"
+	    " dd if=/dev/%s of=/dev/null bs=4k count=1 skip=999 2>/dev/null;"
+	    " echo $? > /tmp/ddrc) >/dev/null 2>&1 &", d0);
 	sleep_ms(500);
 	CHECK(CTR(host, "inflight") >= 1, "nothing in flight");
 	CHECK(vsas_set("scan", "io_delay_ms", "0") == 0, "io_delay 0");
@@ -581,12 +696,10 @@ static int vsas_scan_pe(const char *pers)
 	/* under scan_mutex, with a device to add */
 	vsas_reset_counters(host);
 	CHECK(vsas_devcmd("scan", "add ch=0 mode=silent") == 0, "silent add");
-	snprintf(buf, sizeof(buf), "%s 0:%u:0", p->want, p->next_rphy_id);
-	run_capture(want, sizeof(want),
-		    "for t in %s; do echo $t; done | sort -t: -k1,1n -k2,2n -k3,3n | tr '\\n' ' ' | sed 's/ $//'",
-		    buf);
+	snprintf(buf, sizeof(buf), "0:%u:0", p->next_rphy_id);
+	sorted_with(want, sizeof(want), p->want, buf);
 	CHECK(vsas_call_scan(host, "start locked timeout=20000") == 0, "locked call");
-	if (mpt3sas) {
+	if (p->pe_stalls) {
 		/* the add waits for scan_mutex, PORT_ENABLE_COMPLETE waits behind it */
 		CHECK(CTR(host, "scan_timeouts") == 1, "scan_timeouts %lld",
 		      CTR(host, "scan_timeouts"));
@@ -601,10 +714,17 @@ static int vsas_scan_pe(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_mpt3sas_scan, "mpt3sas: runtime port enable resets firmware, fails I/O; stalls under scan_mutex")
-{ return vsas_scan_pe("mpt3sas"); }
-GUEST_CASE(vsas_mpi3mr_scan, "mpi3mr: runtime port enable resets firmware, fails I/O; no stall under scan_mutex")
-{ return vsas_scan_pe("mpi3mr"); }
+/* scan: what the personality's scan hooks do (none for plain) */
+static int vsas_scan(const void *row)
+{
+	const struct pers_info *p = row;
+
+	if (!p->hooks)
+		return vsas_scan_plain(p);
+	return p->rescan_attr ? vsas_scan_sync(p) : vsas_scan_pe(p);
+}
+
+GUEST_CASE_PARAM(scan, vsas_scan, pers_table, pers_desc_direct)
 
 /* ---- control interface ------------------------------------------------------ */
 
@@ -653,16 +773,11 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 
 /* ---- the generic scan (scsi_scan_host_selected() with the host as parent) --- */
 
-struct gen {
-	const char *req;		/* "C I L [limit=N]" for scan_generic */
-	int rc;				/* expected write result */
-	const char *ctr;		/* counter to check */
-	long long want;
-};
-
-static int vsas_generic(const char *pers, const struct gen *g, int n)
+static int vsas_generic(const void *row)
 {
-	const struct vp *p = vp_get(pers);
+	const struct pers_info *p = row;
+	const struct gen *g = p->gen;
+	int n = p->ngen;
 	char path[128];
 	int host = vp_up(p, "gen", NULL), i, rc;
 
@@ -676,7 +791,7 @@ static int vsas_generic(const char *pers, const struct gen *g, int n)
 		CHECK(CTR(host, g[i].ctr) == g[i].want, "'%s': %s %lld, want %lld",
 		      g[i].req, g[i].ctr, CTR(host, g[i].ctr), g[i].want);
 		diag("%s '%s': absent_probes %lld target_allocs_nonrphy %lld cmds %lld",
-		     pers, g[i].req, CTR(host, "absent_probes"),
+		     p->pers, g[i].req, CTR(host, "absent_probes"),
 		     CTR(host, "target_allocs_nonrphy"), CTR(host, "cmds"));
 	}
 	CHECK(vsas_expect_devices(host, p->want, 100), "the generic scan changed devices");
@@ -684,56 +799,7 @@ static int vsas_generic(const char *pers, const struct gen *g, int n)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_plain_generic, "plain: generic ch0 scan probes ids without rphy (absent, DID_NO_CONNECT)")
-{
-	static const struct gen g[] = {
-		{ "0 - -", 0, "absent_probes", 13 },
-		{ "0 - -", 0, "target_allocs_nonrphy", 13 },
-	};
-
-	return vsas_generic("plain", g, 2);
-}
-
-GUEST_CASE(vsas_smartpqi_generic, "smartpqi: generic ch1 scan (bounded: max_id is 2^32-1) counts absent probes")
-{
-	static const struct gen g[] = {
-		{ "1 - - limit=256", 0, "absent_probes", 254 },
-		{ "3 - - limit=100", 0, "absent_probes", 99 },
-	};
-
-	return vsas_generic("smartpqi", g, 2);
-}
-
-GUEST_CASE(vsas_hpsa_generic, "hpsa: generic ch1 scan probes 1024 ids, 1022 absent")
-{
-	static const struct gen g[] = {
-		{ "1 - -", 0, "absent_probes", 1022 },
-	};
-
-	return vsas_generic("hpsa", g, 1);
-}
-
-GUEST_CASE(vsas_mpt3sas_generic, "mpt3sas: RAID/NVMe channels are beyond max_channel 0; ch0 host-parent probes")
-{
-	static const struct gen g[] = {
-		{ "1 - -", -EINVAL, "absent_probes", 0 },
-		{ "2 4 0", -EINVAL, "target_allocs", 0 },
-		{ "0 - - limit=64", 0, "target_allocs_nonrphy", 61 },
-	};
-
-	return vsas_generic("mpt3sas", g, 3);
-}
-
-GUEST_CASE(vsas_mpi3mr_generic, "mpi3mr: ch1 target_alloc -ENXIO for unknown perst ids; ch0 wild reads")
-{
-	static const struct gen g[] = {
-		{ "1 - -", 0, "target_alloc_enxio", 1022 },
-		{ "1 - -", 0, "slave_allocs", 0 },
-		{ "0 - - limit=16", 0, "target_alloc_wild_read", 14 },
-	};
-
-	return vsas_generic("mpi3mr", g, 3);
-}
+GUEST_CASE_PARAM(generic, vsas_generic, pers_table, pers_desc_direct)
 
 /* ---- module parameters ---------------------------------------------------------- */
 
@@ -762,7 +828,188 @@ GUEST_CASE(vsas_module_params, "vsas: hosts= and topology= create hosts at load,
 	return CASE_RESULT();
 }
 
-/* ---- error handling: a command that times out is aborted ------------------------ */
+/* ---- the lab registry's report (lab/personalities.py) ---------------------- */
 
-GUEST_CASE(vsas_plain_eh, "plain: a timed-out command is aborted by SCSI EH, the retry succeeds")
-{ return vsas_eh_case("eh", "plain", "0", "0:0:0", 0, 0); }
+#define REG_TAG "VSAS-PERSONALITIES"
+#define REG_HOST "registry"
+#define REG_MAX_PERS 32
+#define REG_NAME_MAX 32
+
+static const char *const reg_limits[] = { "max_channel", "max_id", "max_lun" };
+#define REG_NLIMITS (sizeof(reg_limits) / sizeof(reg_limits[0]))
+
+/*
+ * configfs vsas/personalities (one name a line) into @buf, split in place:
+ * @names[@max] point into it. The count, or -1 (diagnosed) if it cannot be
+ * read, is empty, too long or has a name that is not [a-z0-9_].
+ */
+static int reg_personalities(char *buf, size_t size, char **names, int max)
+{
+	char *line, *save = NULL;
+	int rc, n = 0;
+
+	rc = read_str(VSAS_CFS "/personalities", buf, size);
+	CHECK(rc > 0 && (size_t)rc < size - 1, "read " VSAS_CFS "/personalities: %d", rc);
+	if (rc <= 0 || (size_t)rc >= size - 1)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+		size_t ok = strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+		CHECK(n < max, "more than %d personalities", max);
+		CHECK(len > 0 && len < REG_NAME_MAX && ok == len,
+		      "bad personality name '%s'", line);
+		if (case_failed)
+			return -1;
+		names[n++] = line;
+	}
+	return n;
+}
+
+/* Host REG_HOST's attribute @attr, a decimal number; 0 or -1 (CHECK failed). */
+static int reg_read_u64(const char *attr, unsigned long long *v)
+{
+	char path[128], buf[32], *end = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), VSAS_CFS "/" REG_HOST "/%s", attr);
+	rc = read_str(path, buf, sizeof(buf));
+	errno = 0;
+	if (rc > 0 && buf[0] >= '0' && buf[0] <= '9')
+		*v = strtoull(buf, &end, 10);
+	CHECK(end && !*end && !errno, "%s: read %d '%s'", path, rc, buf);
+	return end && !*end && !errno ? 0 : -1;
+}
+
+/*
+ * The limits of a host just given personality @pers, as member @pers of the
+ * record's "hosts": mkdir, write the personality, read them back, rmdir.
+ * The host is never enabled. 0, or -1 (CHECK failed, nothing added).
+ */
+static int reg_host(struct jrec *r, const char *pers)
+{
+	const char *dir = VSAS_CFS "/" REG_HOST;
+	unsigned long long v[REG_NLIMITS];
+	char got[REG_NAME_MAX + 8];
+	size_t i;
+	int rc;
+
+	if (mkdir(dir, 0755)) {
+		rc = errno;
+		CHECK(0, "mkdir %s: %s", dir, strerror(rc));
+		return -1;
+	}
+	rc = vsas_set(REG_HOST, "personality", pers);
+	CHECK(!rc, "%s: personality %s: %s", dir, pers, strerror(-rc));
+	if (!rc) {
+		read_str(VSAS_CFS "/" REG_HOST "/personality", got, sizeof(got));
+		rc = strcmp(got, pers) ? -1 : 0;
+		CHECK(!rc, "%s: personality reads '%s', wrote %s", dir, got, pers);
+	}
+	for (i = 0; !rc && i < REG_NLIMITS; i++)
+		rc = reg_read_u64(reg_limits[i], &v[i]);
+	if (rmdir(dir)) {
+		int err = errno;
+
+		CHECK(0, "rmdir %s: %s", dir, strerror(err));
+		rc = -1;
+	}
+	if (rc)
+		return -1;
+	jrec_begin(r, pers, '{');
+	for (i = 0; i < REG_NLIMITS; i++)
+		jrec_uint(r, reg_limits[i], v[i]);
+	jrec_end(r);
+	return 0;
+}
+
+/*
+ * Which of @names[@n] /proc/kallsyms lists (exact names, any module), into
+ * @found; -1 if it cannot be read.
+ */
+static int kallsyms_find(const char *const *names, bool *found, int n)
+{
+	char line[512], sym[256];
+	bool mid = false, skip;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int i, left = n;
+
+	for (i = 0; i < n; i++)
+		found[i] = false;
+	if (!f)
+		return -1;
+	while (left && fgets(line, sizeof(line), f)) {
+		skip = mid;	/* the rest of a line longer than @line */
+		mid = !strchr(line, '\n');
+		if (skip || sscanf(line, "%*s %*s %255s", sym) != 1)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (!found[i] && !strcmp(sym, names[i])) {
+				found[i] = true;
+				left--;
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Has the running kernel the fix series' ->user_scan_targets()? Its
+ * scsi_transport_sas exports sas_scan_report_target() (patches/0005). 1 or
+ * 0 when /proc/kallsyms lists scsi_transport_sas (sas_attach_transport,
+ * loaded with vsas); -1 (key omitted) when it cannot tell.
+ */
+static int reg_user_scan_targets(void)
+{
+	static const char *const syms[] = {
+		"sas_attach_transport", "sas_scan_report_target",
+		"vsas_find_personality", "vsas_user_scan_targets",
+	};
+	bool found[sizeof(syms) / sizeof(syms[0])];
+
+	if (kallsyms_find(syms, found, (int)(sizeof(syms) / sizeof(syms[0]))) || !found[0]) {
+		diag("user_scan_targets: /proc/kallsyms does not list %s, key omitted", syms[0]);
+		return -1;
+	}
+	/* vsas picks its limits by the headers it was built against */
+	if (found[2] && found[3] != found[1])
+		diag("user_scan_targets: kernel %d, vsas built with it %d", found[1], found[3]);
+	return found[1];
+}
+
+GUEST_CASE(vsas_registry_report,
+	   "vsas: report each personality's limits for the lab registry check")
+{
+	char list[4096], *names[REG_MAX_PERS];
+	struct jrec r;
+	int i, n, ust;
+
+	if (vsas_load())
+		return CASE_FAIL;
+	CHECK(!path_exists(VSAS_CFS "/" REG_HOST), VSAS_CFS "/" REG_HOST " exists already");
+	if (case_failed)
+		return CASE_FAIL;
+	n = reg_personalities(list, sizeof(list), names, REG_MAX_PERS);
+	if (n < 0)
+		return CASE_FAIL;
+	ust = reg_user_scan_targets();
+	jrec_init(&r, REG_TAG);
+	jrec_begin(&r, "personalities", '[');
+	for (i = 0; i < n; i++)
+		jrec_str(&r, NULL, names[i]);
+	jrec_end(&r);
+	if (ust >= 0)
+		jrec_int(&r, "user_scan_targets", ust);
+	jrec_begin(&r, "hosts", '{');
+	for (i = 0; i < n; i++)
+		if (reg_host(&r, names[i]))
+			break;
+	jrec_end(&r);
+	if (case_failed) {
+		diag(REG_TAG " record not printed: a configfs step failed");
+		return CASE_FAIL;
+	}
+	jrec_emit(&r);
+	return CASE_RESULT();
+}

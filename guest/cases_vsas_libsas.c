@@ -19,33 +19,6 @@
 #define LS_WANT "0:0:0 0:0:1 0:1:0 0:1:1"
 #define CTR(h, n) vsas_counter(h, n)
 
-struct lp {
-	const char *pers;
-	unsigned int max_channel;
-	const char *max_lun;
-	bool cycles;		/* scan_start drops and re-raises linked PHYs */
-	bool wedges;		/* isci: a repeated scan_start never finishes */
-	bool fw_reset;		/* scan_start re-inits the controller */
-};
-
-static const struct lp lps[] = {
-	{ "hisi_sas", 0, "18446744073709551615", true, false, false },
-	{ "aic94xx", 0, "18446744073709551615", true, false, false },
-	{ "isci", 0, "18446744073709551615", false, true, true },
-	{ "mvsas", 1, "18446744073709551615", false, false, false },
-	{ "pm8001", 0, "8", true, false, true },
-};
-
-static const struct lp *lp_get(const char *pers)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(lps) / sizeof(lps[0]); i++)
-		if (!strcmp(lps[i].pers, pers))
-			return &lps[i];
-	return NULL;
-}
-
 static int ls_up(const char *name, const char *pers, const char *const *extra)
 {
 	const char *params[8] = { "num_phys=4", "link_down_ms=200" };
@@ -100,14 +73,14 @@ static int ls_link_reset(int host, int phy)
 
 /* ---- topology -------------------------------------------------------------- */
 
-static int ls_topology(const char *pers)
+static int ls_topology(const void *row)
 {
-	const struct lp *p = lp_get(pers);
+	const struct pers_info *p = row;
 	char path[128], disk[32];
 	int host, i;
 	static const unsigned int ids[] = { 0, 0, 1, 1 }, luns[] = { 0, 1, 0, 1 };
 
-	host = ls_up("lstopo", pers, NULL);
+	host = ls_up("lstopo", p->pers, NULL);
 	if (host < 0)
 		return CASE_FAIL;
 	for (i = 0; i < 4; i++) {
@@ -137,21 +110,13 @@ static int ls_topology(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_hisi_sas_topology, "hisi_sas: libsas discovers two end devices through PHY events")
-{ return ls_topology("hisi_sas"); }
-GUEST_CASE(vsas_aic94xx_topology, "aic94xx: libsas discovers two end devices through PHY events")
-{ return ls_topology("aic94xx"); }
-GUEST_CASE(vsas_isci_topology, "isci: libsas discovers two end devices after controller start")
-{ return ls_topology("isci"); }
-GUEST_CASE(vsas_mvsas_topology, "mvsas: max_channel 1, devices on ch0 through re-injected port events")
-{ return ls_topology("mvsas"); }
-GUEST_CASE(vsas_pm8001_topology, "pm8001: max_lun 8, devices after PHY start")
-{ return ls_topology("pm8001"); }
+GUEST_CASE_PARAM(topology, ls_topology, pers_table, pers_desc_libsas)
 
 /* ---- data ------------------------------------------------------------------- */
 
-static int ls_data(const char *pers)
+static int ls_data(const void *row)
 {
+	const char *pers = ((const struct pers_info *)row)->pers;
 	char d0[32], d1[32];
 	int host = ls_up("lsdata", pers, NULL);
 
@@ -168,21 +133,13 @@ static int ls_data(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_hisi_sas_data, "hisi_sas: SSP tasks on the emulation, data round trip")
-{ return ls_data("hisi_sas"); }
-GUEST_CASE(vsas_aic94xx_data, "aic94xx: data round trip")
-{ return ls_data("aic94xx"); }
-GUEST_CASE(vsas_isci_data, "isci: data round trip")
-{ return ls_data("isci"); }
-GUEST_CASE(vsas_mvsas_data, "mvsas: data round trip")
-{ return ls_data("mvsas"); }
-GUEST_CASE(vsas_pm8001_data, "pm8001: data round trip")
-{ return ls_data("pm8001"); }
+GUEST_CASE_PARAM(data, ls_data, pers_table, pers_desc_libsas)
 
 /* ---- hot add / remove through PHY events -------------------------------------- */
 
-static int ls_hotplug(const char *pers)
+static int ls_hotplug(const void *row)
 {
+	const char *pers = ((const struct pers_info *)row)->pers;
 	char d[32];
 	int host, phy;
 
@@ -230,26 +187,57 @@ static int ls_hotplug(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_hisi_sas_hotplug, "hisi_sas: hot add/remove through PHY events, silent ones via link reset")
-{ return ls_hotplug("hisi_sas"); }
-GUEST_CASE(vsas_aic94xx_hotplug, "aic94xx: hot add/remove through PHY events")
-{ return ls_hotplug("aic94xx"); }
-GUEST_CASE(vsas_isci_hotplug, "isci: hot add/remove through PHY events")
-{ return ls_hotplug("isci"); }
-GUEST_CASE(vsas_mvsas_hotplug, "mvsas: hot add/remove through PHY events")
-{ return ls_hotplug("mvsas"); }
-GUEST_CASE(vsas_pm8001_hotplug, "pm8001: hot add/remove through PHY events")
-{ return ls_hotplug("pm8001"); }
+GUEST_CASE_PARAM(hotplug, ls_hotplug, pers_table, pers_desc_libsas)
 
 /* ---- scan_start at runtime: PHY re-enable during I/O ------------------------- */
 
-static int ls_scan(const char *pers)
+/* isci: START_PENDING is never cleared again; the debugfs escape ends it. */
+static void ls_scan_wedged(int host, int rc, const char *have0)
 {
-	const struct lp *p = lp_get(pers);
-	char d0[32], have0[256], have1[256];
+	char have1[256];
+
+	CHECK(rc == -ETIMEDOUT, "isci call_scan returned %d", rc);
+	CHECK(CTR(host, "scan_stuck") == 1, "scan_stuck %lld", CTR(host, "scan_stuck"));
+	CHECK(CTR(host, "scan_finished_done") == 0, "finished");
+	CHECK(CTR(host, "io_failed_by_reset") == 0, "I/O failed");
+	run("echo 1 > " VSAS_DBG "/host%d/isci_escape", host);
+	CHECK(vsas_call_scan(host, "start timeout=5000") == 0, "escaped scan");
+	sleep_ms(4000);
+	host_device_string(host, have1, sizeof(have1));
+	CHECK(!strcmp(have0, have1), "devices changed: %s -> %s", have0, have1);
+}
+
+/* The links drop and come back: in-flight I/O fails, libsas rediscovers. */
+static void ls_scan_cycles(const struct pers_info *p, int host, int rc)
+{
+	CHECK(rc == 0, "call_scan %d", rc);
+	CHECK(CTR(host, "link_resets") >= 2, "link_resets %lld", CTR(host, "link_resets"));
+	CHECK(CTR(host, "io_failed_by_reset") >= 1, "io_failed_by_reset %lld",
+	      CTR(host, "io_failed_by_reset"));
+	CHECK(CTR(host, "devs_removed") >= 2, "devs_removed %lld", CTR(host, "devs_removed"));
+	/* the links come back, libsas rediscovers (new target ids), plus the silent add */
+	CHECK(wait_device_count(host, 5, 15000), "devices after re-enable");
+	if (p->fw_reset)
+		CHECK(CTR(host, "fw_resets") == 1, "fw_resets %lld", CTR(host, "fw_resets"));
+}
+
+/* mvsas: events re-injected, no link drop, the silent add found. */
+static void ls_scan_reinject(int host, int rc)
+{
+	CHECK(rc == 0, "call_scan %d", rc);
+	CHECK(CTR(host, "link_resets") == 0, "link_resets %lld", CTR(host, "link_resets"));
+	CHECK(CTR(host, "phy_events") >= 6, "phy_events %lld", CTR(host, "phy_events"));
+	CHECK(wait_device_count(host, 5, 15000), "silent add not found");
+	CHECK(CTR(host, "devs_removed") == 0, "devs_removed %lld", CTR(host, "devs_removed"));
+}
+
+static int ls_scan(const void *row)
+{
+	const struct pers_info *p = row;
+	char d0[32], have0[256];
 	int host, rc;
 
-	host = ls_up("lsscan", pers, NULL);
+	host = ls_up("lsscan", p->pers, NULL);
 	if (host < 0)
 		return CASE_FAIL;
 	/* slow I/O only now: discovery at creation would take minutes */
@@ -259,49 +247,20 @@ static int ls_scan(const char *pers)
 	vsas_reset_counters(host);
 	/* a silent add for the rescan to find */
 	CHECK(vsas_devcmd("lsscan", "add ch=0 mode=silent") == 0, "silent add");
-	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=777 2>/dev/null; echo $? > /tmp/lsdd) >/dev/null 2>&1 &",
-	    d0);
+	run("(echo 3 > /proc/sys/vm/drop_caches;"
+	    " dd if=/dev/%s of=/dev/null bs=4k count=1 skip=777 2>/dev/null;"
+	    " echo $? > /tmp/lsdd) >/dev/null 2>&1 &", d0);
 	sleep_ms(700);
 	CHECK(CTR(host, "inflight") >= 1, "nothing in flight");
 	/* only that command is slow; rediscovery must not be */
 	CHECK(vsas_set("lsscan", "io_delay_ms", "0") == 0, "io_delay 0");
 	rc = vsas_call_scan(host, p->wedges ? "start timeout=3000" : "start timeout=30000");
-	if (p->wedges) {
-		/* isci: START_PENDING is never cleared again */
-		CHECK(rc == -ETIMEDOUT, "isci call_scan returned %d", rc);
-		CHECK(CTR(host, "scan_stuck") == 1, "scan_stuck %lld", CTR(host, "scan_stuck"));
-		CHECK(CTR(host, "scan_finished_done") == 0, "finished");
-		CHECK(CTR(host, "io_failed_by_reset") == 0, "I/O failed");
-		/* the debugfs escape lets it end */
-		run("echo 1 > " VSAS_DBG "/host%d/isci_escape", host);
-		CHECK(vsas_call_scan(host, "start timeout=5000") == 0, "escaped scan");
-		sleep_ms(4000);
-		host_device_string(host, have1, sizeof(have1));
-		CHECK(!strcmp(have0, have1), "devices changed: %s -> %s", have0, have1);
-	} else if (p->cycles) {
-		CHECK(rc == 0, "call_scan %d", rc);
-		CHECK(CTR(host, "link_resets") >= 2, "link_resets %lld",
-		      CTR(host, "link_resets"));
-		CHECK(CTR(host, "io_failed_by_reset") >= 1, "io_failed_by_reset %lld",
-		      CTR(host, "io_failed_by_reset"));
-		CHECK(CTR(host, "devs_removed") >= 2, "devs_removed %lld",
-		      CTR(host, "devs_removed"));
-		/* the links come back, libsas rediscovers (new target ids), plus the silent add */
-		CHECK(wait_device_count(host, 5, 15000), "devices after re-enable");
-		if (p->fw_reset)
-			CHECK(CTR(host, "fw_resets") == 1, "fw_resets %lld",
-			      CTR(host, "fw_resets"));
-	} else {
-		/* mvsas: events re-injected, no link drop, the silent add found */
-		CHECK(rc == 0, "call_scan %d", rc);
-		CHECK(CTR(host, "link_resets") == 0, "link_resets %lld",
-		      CTR(host, "link_resets"));
-		CHECK(CTR(host, "phy_events") >= 6, "phy_events %lld",
-		      CTR(host, "phy_events"));
-		CHECK(wait_device_count(host, 5, 15000), "silent add not found");
-		CHECK(CTR(host, "devs_removed") == 0, "devs_removed %lld",
-		      CTR(host, "devs_removed"));
-	}
+	if (p->wedges)
+		ls_scan_wedged(host, rc, have0);
+	else if (p->cycles)
+		ls_scan_cycles(p, host, rc);
+	else
+		ls_scan_reinject(host, rc);
 	sleep_ms(3500);
 	diag("dd during scan_start exited %lld; io_failed_by_reset %lld",
 	     read_ll("/tmp/lsdd"), CTR(host, "io_failed_by_reset"));
@@ -310,16 +269,7 @@ static int ls_scan(const char *pers)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_hisi_sas_scan, "hisi_sas: runtime scan_start re-enables PHYs: links drop, in-flight I/O fails, counted")
-{ return ls_scan("hisi_sas"); }
-GUEST_CASE(vsas_aic94xx_scan, "aic94xx: runtime scan_start re-enables PHYs: links drop, I/O fails")
-{ return ls_scan("aic94xx"); }
-GUEST_CASE(vsas_isci_scan, "isci: a repeated scan_start leaves scan_finished at 0 (escapable)")
-{ return ls_scan("isci"); }
-GUEST_CASE(vsas_mvsas_scan, "mvsas: runtime scan_start re-injects port events, no link drop")
-{ return ls_scan("mvsas"); }
-GUEST_CASE(vsas_pm8001_scan, "pm8001: runtime scan_start re-inits the controller and restarts PHYs")
-{ return ls_scan("pm8001"); }
+GUEST_CASE_PARAM(scan, ls_scan, pers_table, pers_desc_libsas)
 
 /* ---- generic channel-1 scan: sas_target_alloc() on host-parent targets -------- */
 
@@ -348,18 +298,17 @@ static int ls_chan1(const char *pers, const char *const *extra)
 	return CASE_RESULT();
 }
 
-GUEST_CASE(vsas_mvsas_chan1, "mvsas (max_channel 1): a generic ch1 scan would Oops 1024 times in sas_target_alloc")
+GUEST_CASE(vsas_mvsas_chan1,
+	   "mvsas (max_channel 1): a generic ch1 scan would Oops 1024 times in sas_target_alloc")
 { return ls_chan1("mvsas", NULL); }
 
-GUEST_CASE(vsas_hisi_sas_oldchan, "hisi_sas with max_channel=1 (before 8ddc0c269165): generic ch1 scan would Oops")
+GUEST_CASE(vsas_hisi_sas_oldchan,
+	   "hisi_sas with max_channel=1 (before 8ddc0c269165): generic ch1 scan would Oops")
 {
 	static const char *const old[] = { "max_channel=1", NULL };
 
 	return ls_chan1("hisi_sas", old);
 }
-
-GUEST_CASE(vsas_hisi_sas_eh, "hisi_sas: a timed-out task goes through libsas EH (lldd_abort_task), retry succeeds")
-{ return vsas_eh_case("lseh", "hisi_sas", "0", "0:0:0", 0, 0); }
 
 /* ---- an edge expander: SMP REPORT GENERAL / DISCOVER, BROADCAST (CHANGE) ------- */
 
@@ -368,12 +317,15 @@ static int exp_children(int host)
 	char out[64];
 
 	run_capture(out, sizeof(out),
-		    "ls -d /sys/class/scsi_device/%d:0:*:0/device 2>/dev/null | "
-		    "while read d; do readlink -f $d; done | grep -c /expander-", host);
+		    "ls -d /sys/class/scsi_device/%d:0:*:0/device 2>/dev/null | while read d;"
+		    " do readlink -f $d; done | grep -c /expander-", host);
 	return atoi(out);
 }
 
-GUEST_CASE(vsas_hisi_sas_expander, "hisi_sas: libsas discovers end devices behind an expander via SMP; hot add/remove via BROADCAST")
+#define EXPANDER_WHAT \
+	"hisi_sas: libsas discovers end devices behind an expander via SMP; hot add/remove via BROADCAST"
+
+GUEST_CASE(vsas_hisi_sas_expander, EXPANDER_WHAT)
 {
 	static const char *const params[] = { "num_phys=4", NULL };
 	int host = vsas_create("lsexp", "hisi_sas", params, "0/2 0e 0e");

@@ -24,9 +24,14 @@ struct guest_case {
 	int (*fn)(void);
 	unsigned int timeout_s;	/* 0: no guest-side limit (the host's applies) */
 	struct guest_case *next;
+	/* a parameterised case (GUEST_CASE_PARAM) runs pfn(param) instead of fn */
+	int (*pfn)(const void *param);
+	const void *param;
 };
 
 void guest_register(struct guest_case *c);
+/* The registered cases, in the order they run (follow ->next). */
+const struct guest_case *guest_cases(void);
 
 /*
  * Run the registered cases whose names match a glob of @sel (comma-separated)
@@ -37,6 +42,25 @@ int run_cases(const char *label, const char *sel, struct guest_case *always,
 	      const char *(*verdict)(void));
 /* If set, every TAP line is also written here (the VM's clean TAP channel). */
 extern FILE *tap_copy;
+/*
+ * Globs (comma-separated, like @sel) of the cases expected to fail, or NULL.
+ * Such a case that fails is "ok N name # XFAIL <reason>", one that passes
+ * "not ok N name # XPASS expected to fail but passed" (kselftest's wording).
+ */
+extern const char *case_xfail;
+
+/* Does @name match one of the comma-separated fnmatch() globs of @globs? */
+bool glob_list_match(const char *globs, const char *name);
+
+enum tap_kind { TAP_PASS, TAP_FAIL, TAP_SKIP, TAP_XFAIL, TAP_XPASS };
+/*
+ * The TAP result line of case @n @name into @buf: @result is a CASE_*
+ * value, @xfail whether the case is expected to fail, @why the runner's
+ * reason for a failure ("" or NULL: none) and @first the case's first
+ * failure diagnostic (NULL: none). Returns the kind, for the totals.
+ */
+enum tap_kind tap_result(char *buf, size_t size, int n, const char *name, int result,
+			 bool xfail, const char *why, const char *first);
 
 #define GUEST_CASE_T(id, desc, tmo)					\
 	static int case_##id(void);					\
@@ -51,11 +75,101 @@ extern FILE *tap_copy;
 #define DEFAULT_CASE_TIMEOUT 300
 #define GUEST_CASE(id, desc) GUEST_CASE_T(id, desc, DEFAULT_CASE_TIMEOUT)
 
+/*
+ * One case per row of an array, like KUnit's KUNIT_ARRAY_PARAM: at start-up
+ * @desc(row, check, name, what, size) is asked for every row of @table; if
+ * it returns true it has written the case's name and one-line description
+ * (@size bytes each) and a case is registered that runs @fn(row), with the
+ * default time limit. @check is a bare word, used once per source file.
+ */
+struct guest_param {
+	const char *check;
+	const void *table;
+	size_t count, row_size;
+	bool (*desc)(const void *row, const char *check, char *name, char *what, size_t size);
+	int (*fn)(const void *row);
+};
+
+void guest_register_param(const struct guest_param *gp);
+
+#define GUEST_CASE_PARAM(check, fn, table, desc)				\
+	static const struct guest_param gpar_##check = {			\
+		#check, table, sizeof(table) / sizeof((table)[0]),		\
+		sizeof((table)[0]), desc, fn,					\
+	};								\
+	__attribute__((constructor)) static void regp_##check(void)	\
+	{ guest_register_param(&gpar_##check); }
+
 /* Output: "# ..." diagnostic lines, on the console and the TAP channel. */
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A measurement record "# TAG {json}" for the host's analysis. */
-void diag_record(const char *tag, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A measurement record "# TAG {json}" for the host's analysis, built member
+ * by member: jrec_init(), then members (@key NULL inside an array), then
+ * jrec_emit(). Strings are escaped (" and \ with a backslash, control
+ * characters as \u00XX). The JSON text is at most JREC_SIZE - 1 bytes; a
+ * record that does not fit, or whose nesting is wrong, is not printed:
+ * jrec_emit() prints a diagnostic instead, fails the case and returns -1.
+ */
+#define JREC_SIZE 6144
+#define JREC_DEPTH 8
+struct jrec {
+	const char *tag;
+	size_t len;
+	int depth;
+	bool comma, overflow, bad_nesting;
+	char close[JREC_DEPTH];
+	char buf[JREC_SIZE];
+};
+
+void jrec_init(struct jrec *r, const char *tag);
+void jrec_int(struct jrec *r, const char *key, long long v);
+void jrec_uint(struct jrec *r, const char *key, unsigned long long v);
+/* "%.*f" of @v; null if it is not finite (JSON has no NaN). */
+void jrec_double(struct jrec *r, const char *key, double v, int precision);
+void jrec_bool(struct jrec *r, const char *key, bool v);
+void jrec_str(struct jrec *r, const char *key, const char *s);
+/* At most @max bytes of @s (what "%.<max>s" printed). */
+void jrec_strn(struct jrec *r, const char *key, const char *s, size_t max);
+/* @len raw bytes (NULs too), every byte outside printable ASCII as \u00XX. */
+void jrec_bytes(struct jrec *r, const char *key, const void *buf, size_t len);
+void jrec_int_array(struct jrec *r, const char *key, const long long *v, size_t n);
+/* A nested object ('{') or array ('['), closed by jrec_end(). */
+void jrec_begin(struct jrec *r, const char *key, char open);
+void jrec_end(struct jrec *r);
+/* The finished JSON text, or NULL (and a reason in @why) if it is broken. */
+const char *jrec_json(struct jrec *r, const char **why);
+/* Print "# TAG {json}" on both channels; 0, or -1 if it is broken. */
+int jrec_emit(struct jrec *r);
+
+/*
+ * Cell lines (docs/lab.md, "Cell lines and records"): "key=value" words
+ * separated by blanks. cell_parse() fills the keys of @keys that are on
+ * @line and leaves the others as they are. A word that is not key=value,
+ * a key twice, a missing required key, a number that does not parse or is
+ * out of range, or a value too long for its buffer is an error: -1 with the
+ * reason in @err. A key not in @keys is an error with CELL_STRICT, else a
+ * warning (diagnostic) and ignored.
+ */
+enum cell_type { CELL_STR, CELL_INT, CELL_ULL, CELL_BOOL };
+struct cell_key {
+	const char *key;
+	enum cell_type type;
+	void *dst;		/* char[size], int, unsigned long long, bool */
+	size_t size;
+	bool required;
+	long long min, max;	/* CELL_INT */
+};
+
+#define CELL_STR_KEY(k, buf, req) \
+	{ .key = k, .type = CELL_STR, .dst = buf, .size = sizeof(buf), .required = req }
+#define CELL_INT_KEY(k, ptr, lo, hi, req) \
+	{ .key = k, .type = CELL_INT, .dst = ptr, .min = lo, .max = hi, .required = req }
+#define CELL_ULL_KEY(k, ptr, req) { .key = k, .type = CELL_ULL, .dst = ptr, .required = req }
+#define CELL_BOOL_KEY(k, ptr, req) { .key = k, .type = CELL_BOOL, .dst = ptr, .required = req }
+#define CELL_STRICT 1
+int cell_parse(const char *line, const struct cell_key *keys, size_t nkeys, int flags,
+	       char *err, size_t errsize);
 /* A raw line on both channels (used for nested KTAP). */
 void tap_line(const char *line);
 /*
@@ -64,18 +178,26 @@ void tap_line(const char *line);
  */
 void kmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int kmsg_level;
+/* Where kmsg() writes: /dev/kmsg (the unit test points it elsewhere). */
+extern const char *kmsg_dev;
 
 /* Checks: print a diagnostic and remember the failure, but go on. */
 extern int case_failed;
+void check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...)						\
 	do {								\
-		if (!(cond)) {						\
-			diag("FAIL %s:%d: %s", __FILE__, __LINE__, #cond); \
-			diag(__VA_ARGS__);				\
-			case_failed = 1;				\
-		}							\
+		if (!(cond))						\
+			check_failed(__FILE__, __LINE__, #cond, __VA_ARGS__); \
 	} while (0)
-#define CASE_RESULT() (case_failed ? CASE_FAIL : CASE_PASS)
+static inline int case_result(void)
+{
+	if (case_failed)
+		return CASE_FAIL;
+	return CASE_PASS;
+}
+
+#define CASE_RESULT() case_result()
 
 /* Files. write_str() returns 0 or -errno of the write (sysfs store result). */
 int write_str(const char *path, const char *s);
@@ -109,6 +231,7 @@ struct scsi_addr {
 	unsigned int host, channel, id;
 	unsigned long long lun;
 };
+
 /* Host number of the first host whose proc_name is @proc_name, or -1. */
 int find_host(const char *proc_name);
 /* All hosts whose proc_name is @proc_name; returns count. */
@@ -160,6 +283,7 @@ struct ioload {
 	pid_t pid;
 	int fd;
 };
+
 int ioload_start(struct ioload *io, const char *disk, unsigned int pace_ms);
 void ioload_stop(struct ioload *io, long long res[3]);
 

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,17 +392,6 @@ long long now_ms(void)
 	return now_us() / 1000;
 }
 
-void diag_record(const char *tag, const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("%s %s", tag, buf);
-}
-
 int count_words_in(const char *a, const char *b, bool in)
 {
 	char copy[8192], *w, *save, key[64];
@@ -411,7 +402,7 @@ int count_words_in(const char *a, const char *b, bool in)
 	snprintf(padded, sizeof(padded), " %s ", b);
 	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		snprintf(key, sizeof(key), " %s ", w);
-		if ((strstr(padded, key) != NULL) == in)
+		if (!!strstr(padded, key) == in)
 			n++;
 	}
 	return n;
@@ -495,13 +486,12 @@ static void ioload_child(const char *disk, unsigned int pace_ms, int out)
 
 		for (i = 0; i < sizeof(wbuf); i += 8)
 			memcpy(wbuf + i, &(long long){ ops * 131 + i }, 8);
-		if (pwrite(fd, wbuf, sizeof(wbuf), off) != (ssize_t)sizeof(wbuf)) {
+		if (pwrite(fd, wbuf, sizeof(wbuf), off) != (ssize_t)sizeof(wbuf))
 			errs++;
-		} else if (pread(fd, rbuf, sizeof(rbuf), off) != (ssize_t)sizeof(rbuf)) {
+		else if (pread(fd, rbuf, sizeof(rbuf), off) != (ssize_t)sizeof(rbuf))
 			errs++;
-		} else if (memcmp(wbuf, rbuf, sizeof(wbuf))) {
+		else if (memcmp(wbuf, rbuf, sizeof(wbuf)))
 			corrupt++;
-		}
 		ops++;
 		blk++;
 		if (pace_ms)
@@ -540,9 +530,355 @@ void ioload_stop(struct ioload *io, long long res[3])
 
 	if (fd >= 0)
 		close(fd);
-	res[0] = res[1] = res[2] = -1;
+	res[0] = -1;
+	res[1] = -1;
+	res[2] = -1;
 	if (read(io->fd, res, 3 * sizeof(long long)) != 3 * (ssize_t)sizeof(long long))
 		res[1] = -1;
 	close(io->fd);
 	waitpid(io->pid, NULL, 0);
+}
+
+bool glob_list_match(const char *globs, const char *name)
+{
+	char copy[2048], *tok, *save;
+
+	if (!globs)
+		return false;
+	snprintf(copy, sizeof(copy), "%s", globs);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (!fnmatch(tok, name, 0))
+			return true;
+	return false;
+}
+
+/* ---- JSON records ---- */
+
+void jrec_init(struct jrec *r, const char *tag)
+{
+	r->tag = tag;
+	r->len = 0;
+	r->depth = 0;
+	r->comma = false;
+	r->overflow = false;
+	r->bad_nesting = false;
+	r->buf[0] = '\0';
+	jrec_begin(r, NULL, '{');
+}
+
+static void jrec_put(struct jrec *r, const char *s, size_t n)
+{
+	if (r->overflow || n >= sizeof(r->buf) - r->len) {
+		r->overflow = true;
+		return;
+	}
+	memcpy(r->buf + r->len, s, n);
+	r->len += n;
+	r->buf[r->len] = '\0';
+}
+
+static void jrec_putf(struct jrec *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void jrec_putf(struct jrec *r, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		r->overflow = true;	/* only numbers come here */
+	else
+		jrec_put(r, tmp, (size_t)n);
+}
+
+/* A JSON string of @n bytes of @s; @ascii: escape all but printable ASCII. */
+static void jrec_quote(struct jrec *r, const char *s, size_t n, bool ascii)
+{
+	size_t i;
+
+	jrec_put(r, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			jrec_putf(r, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f || (ascii && ch > 0x7f))
+			jrec_putf(r, "\\u%04x", ch);
+		else
+			jrec_put(r, (const char *)&ch, 1);
+	}
+	jrec_put(r, "\"", 1);
+}
+
+/* The separator and "key": of the next member. */
+static void jrec_key(struct jrec *r, const char *key)
+{
+	if (r->comma)
+		jrec_put(r, ", ", 2);
+	r->comma = true;
+	if (r->depth > 0 && (r->close[r->depth - 1] == '}') != !!key)
+		r->bad_nesting = true;	/* a key in an array or none in an object */
+	if (key) {
+		jrec_quote(r, key, strlen(key), false);
+		jrec_put(r, ": ", 2);
+	}
+}
+
+void jrec_int(struct jrec *r, const char *key, long long v)
+{
+	jrec_key(r, key);
+	jrec_putf(r, "%lld", v);
+}
+
+void jrec_uint(struct jrec *r, const char *key, unsigned long long v)
+{
+	jrec_key(r, key);
+	jrec_putf(r, "%llu", v);
+}
+
+void jrec_double(struct jrec *r, const char *key, double v, int precision)
+{
+	char tmp[400];
+
+	jrec_key(r, key);
+	if (!isfinite(v)) {
+		jrec_put(r, "null", 4);
+		return;
+	}
+	if (precision < 0)
+		precision = 0;
+	if (precision > 17)
+		precision = 17;
+	/* a double's %f has at most 309 digits before the point */
+	snprintf(tmp, sizeof(tmp), "%.*f", precision, v);
+	jrec_put(r, tmp, strlen(tmp));
+}
+
+void jrec_bool(struct jrec *r, const char *key, bool v)
+{
+	jrec_key(r, key);
+	jrec_put(r, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jrec_strn(struct jrec *r, const char *key, const char *s, size_t max)
+{
+	jrec_key(r, key);
+	jrec_quote(r, s, strnlen(s, max), false);
+}
+
+void jrec_str(struct jrec *r, const char *key, const char *s)
+{
+	jrec_key(r, key);
+	jrec_quote(r, s, strlen(s), false);
+}
+
+void jrec_bytes(struct jrec *r, const char *key, const void *buf, size_t len)
+{
+	jrec_key(r, key);
+	jrec_quote(r, buf, len, true);
+}
+
+void jrec_int_array(struct jrec *r, const char *key, const long long *v, size_t n)
+{
+	size_t i;
+
+	jrec_begin(r, key, '[');
+	for (i = 0; i < n; i++)
+		jrec_int(r, NULL, v[i]);
+	jrec_end(r);
+}
+
+void jrec_begin(struct jrec *r, const char *key, char open)
+{
+	if (r->depth > 0)
+		jrec_key(r, key);
+	if (r->depth >= JREC_DEPTH || (open != '{' && open != '[')) {
+		r->bad_nesting = true;
+		return;
+	}
+	r->close[r->depth++] = open == '{' ? '}' : ']';
+	jrec_put(r, &open, 1);
+	r->comma = false;
+}
+
+void jrec_end(struct jrec *r)
+{
+	if (r->depth <= 1) {	/* the record's own object is closed by jrec_json() */
+		r->bad_nesting = true;
+		return;
+	}
+	jrec_put(r, &r->close[--r->depth], 1);
+	r->comma = true;
+}
+
+const char *jrec_json(struct jrec *r, const char **why)
+{
+	if (r->depth == 1 && !r->bad_nesting) {
+		jrec_put(r, "}", 1);
+		r->depth = 0;
+	} else if (r->depth != 0) {
+		r->bad_nesting = true;
+	}
+	if (r->overflow) {
+		*why = "overflow";
+		return NULL;
+	}
+	if (r->bad_nesting) {
+		*why = "bad nesting";
+		return NULL;
+	}
+	return r->buf;
+}
+
+int jrec_emit(struct jrec *r)
+{
+	const char *why, *json = jrec_json(r, &why);
+	size_t size = strlen(r->tag) + r->len + 4;
+	char *line;
+
+	if (!json) {
+		diag("%s record not printed: %s (%zu of %d bytes used)", r->tag, why, r->len,
+		     JREC_SIZE);
+		case_failed = 1;
+		return -1;
+	}
+	line = malloc(size);
+	if (!line) {
+		diag("%s record not printed: out of memory", r->tag);
+		return -1;
+	}
+	/* not through diag(): a record may be longer than a diagnostic line */
+	snprintf(line, size, "# %s %s", r->tag, json);
+	tap_line(line);
+	free(line);
+	return 0;
+}
+
+/* ---- cell lines ---- */
+
+static const struct cell_key *cell_key_find(const struct cell_key *keys, size_t nkeys,
+					    const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (strlen(keys[i].key) == klen && !strncmp(keys[i].key, key, klen))
+			return &keys[i];
+	return NULL;
+}
+
+/* Store @val (NUL-terminated) by @k; 0, or -1 with the reason in @err. */
+static int cell_store(const struct cell_key *k, const char *val, char *err, size_t errsize)
+{
+	unsigned long long u;
+	long long v;
+	char *end;
+
+	if (k->type == CELL_STR) {
+		if (strlen(val) >= k->size) {
+			snprintf(err, errsize, "value of %s= too long (%zu bytes, at most %zu)",
+				 k->key, strlen(val), k->size - 1);
+			return -1;
+		}
+		memcpy(k->dst, val, strlen(val) + 1);
+		return 0;
+	}
+	errno = 0;
+	if (k->type == CELL_ULL) {
+		u = strtoull(val, &end, 0);
+		if (!*val || *end || errno || val[strspn(val, " \t")] == '-') {
+			snprintf(err, errsize, "%s=%.40s is not an unsigned number", k->key, val);
+			return -1;
+		}
+		*(unsigned long long *)k->dst = u;
+		return 0;
+	}
+	v = strtoll(val, &end, 0);
+	if (!*val || *end || errno) {
+		snprintf(err, errsize, "%s=%.40s is not a number", k->key, val);
+		return -1;
+	}
+	if (k->type == CELL_BOOL) {
+		if (v != 0 && v != 1) {
+			snprintf(err, errsize, "%s=%.40s is not 0 or 1", k->key, val);
+			return -1;
+		}
+		*(bool *)k->dst = v;
+		return 0;
+	}
+	if ((k->min || k->max) && (v < k->min || v > k->max)) {
+		snprintf(err, errsize, "%s=%lld is out of range %lld..%lld", k->key, v, k->min,
+			 k->max);
+		return -1;
+	}
+	if (v < -2147483647LL - 1 || v > 2147483647LL) {
+		snprintf(err, errsize, "%s=%lld does not fit an int", k->key, v);
+		return -1;
+	}
+	*(int *)k->dst = (int)v;
+	return 0;
+}
+
+/* One word "key=value" of a cell line; *@seen is a bit set of keys met. */
+static int cell_word(const char *w, size_t wlen, const struct cell_key *keys, size_t nkeys,
+		     int flags, unsigned long long *seen, char *err, size_t errsize)
+{
+	const char *eq = memchr(w, '=', wlen);
+	const struct cell_key *k;
+	char val[1024];
+
+	if (!eq || eq == w) {
+		snprintf(err, errsize, "'%.*s' is not key=value", (int)(wlen > 40 ? 40 : wlen), w);
+		return -1;
+	}
+	k = cell_key_find(keys, nkeys, w, (size_t)(eq - w));
+	if (!k) {
+		snprintf(err, errsize, "unknown key '%.*s'", (int)(eq - w > 40 ? 40 : eq - w), w);
+		if (flags & CELL_STRICT)
+			return -1;
+		diag("cell line: %s ignored", err);
+		err[0] = '\0';
+		return 0;
+	}
+	if (*seen & (1ULL << (k - keys))) {
+		snprintf(err, errsize, "key %s= given twice", k->key);
+		return -1;
+	}
+	*seen |= 1ULL << (k - keys);
+	if (wlen - (size_t)(eq + 1 - w) >= sizeof(val)) {
+		snprintf(err, errsize, "value of %s= too long", k->key);
+		return -1;
+	}
+	memcpy(val, eq + 1, wlen - (size_t)(eq + 1 - w));
+	val[wlen - (size_t)(eq + 1 - w)] = '\0';
+	return cell_store(k, val, err, errsize);
+}
+
+int cell_parse(const char *line, const struct cell_key *keys, size_t nkeys, int flags,
+	       char *err, size_t errsize)
+{
+	static const char blanks[] = " \t\r\n";
+	unsigned long long seen = 0;
+	const char *p = line;
+	size_t i, n;
+
+	err[0] = '\0';
+	if (nkeys > 64) {
+		snprintf(err, errsize, "too many keys");
+		return -1;
+	}
+	for (p += strspn(p, blanks); *p; p += n + strspn(p + n, blanks)) {
+		n = strcspn(p, blanks);
+		if (cell_word(p, n, keys, nkeys, flags, &seen, err, errsize))
+			return -1;
+	}
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].required && !(seen & (1ULL << i))) {
+			snprintf(err, errsize, "required key %s= missing", keys[i].key);
+			return -1;
+		}
+	return 0;
 }

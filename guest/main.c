@@ -4,7 +4,10 @@
  *
  * Mounts the pseudo file systems, runs the cases named on the kernel command
  * line (sasscan.cases=a,b,glob*), prints TAP (kselftest style) on the console
- * and, as a clean copy, on the second serial port, then ends the VM.
+ * and, as a clean copy, on the second serial port, then ends the VM. Cases
+ * matching sasscan.xfail= (same syntax) are expected to fail: XFAIL/XPASS.
+ *
+ * "init --list" (not as PID 1) prints every registered case and exits.
  *
  * Each case is bracketed in the kernel log by "sasscan: begin <n> <name>" and
  * "sasscan: end <n> <name>" so the host can tie kernel splats to the case
@@ -84,13 +87,21 @@ static void reap_children(int sig)
 		;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	char sel[2048];
+	char sel[2048], xfail[2048];
+	const struct guest_case *c;
 
+	if (getpid() != 1 && argc == 2 && !strcmp(argv[1], "--list")) {
+		for (c = guest_cases(); c; c = c->next)
+			printf("%s\t%u\t%s\n", c->name, c->timeout_s, c->what);
+		return 0;
+	}
 	setup();
 	if (!cmdline_value("sasscan.cases", sel, sizeof(sel)))
 		snprintf(sel, sizeof(sel), "lab_*");
+	if (cmdline_value("sasscan.xfail", xfail, sizeof(xfail)))
+		case_xfail = xfail;
 	run_cases("guest", sel, NULL, NULL);
 	kmsg("done\n");
 	signal(SIGCHLD, reap_children);

@@ -7,12 +7,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +21,7 @@
 static struct guest_case *cases;
 FILE *tap_copy;
 int case_failed;
+const char *case_xfail;
 
 void guest_register(struct guest_case *c)
 {
@@ -31,6 +32,43 @@ void guest_register(struct guest_case *c)
 		p = &(*p)->next;
 	c->next = *p;
 	*p = c;
+}
+
+void guest_register_param(const struct guest_param *gp)
+{
+	char name[256], what[256];
+	size_t i;
+
+	for (i = 0; i < gp->count; i++) {
+		const void *row = (const char *)gp->table + i * gp->row_size;
+		struct guest_case *c;
+
+		if (!gp->desc(row, gp->check, name, what, sizeof(name)))
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->name = strdup(name);
+			c->what = strdup(what);
+		}
+		if (!c || !c->name || !c->what) {
+			fprintf(stderr, "init: no memory for case %s\n", name);
+			if (c) {
+				free((char *)c->name);
+				free((char *)c->what);
+			}
+			free(c);
+			continue;
+		}
+		c->pfn = gp->fn;
+		c->param = row;
+		c->timeout_s = DEFAULT_CASE_TIMEOUT;
+		guest_register(c);
+	}
+}
+
+const struct guest_case *guest_cases(void)
+{
+	return cases;
 }
 
 void tap_line(const char *line)
@@ -64,6 +102,7 @@ void diag(const char *fmt, ...)
 }
 
 int kmsg_level = 5;
+const char *kmsg_dev = "/dev/kmsg";
 
 void kmsg(const char *fmt, ...)
 {
@@ -75,27 +114,80 @@ void kmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);
-	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	fd = open(kmsg_dev, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (write(fd, buf, strlen(buf)) < 0)
-		diag("kmsg write failed: %s", strerror(errno));
+		diag("writing to %s failed: %s", kmsg_dev, strerror(errno));
 	close(fd);
 }
 
 static bool selected(const struct guest_case *c, const struct guest_case *always,
 		     const char *sel)
 {
-	char copy[2048], *tok, *save;
+	return c == always || glob_list_match(sel, c->name);
+}
 
-	if (c == always)
-		return true;
-	snprintf(copy, sizeof(copy), "%s", sel);
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, c->name, 0))
-			return true;
-	return false;
+/*
+ * The first failed CHECK()'s message of the running case, written by the
+ * case's child into memory shared with the runner (the XFAIL reason).
+ */
+#define FIRST_FAIL_SIZE 256
+static char *first_fail;
+
+void check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag("FAIL %s:%d: %s", file, line, cond);
+	diag("%s", msg);
+	if (first_fail && !first_fail[0])
+		snprintf(first_fail, FIRST_FAIL_SIZE, "%.*s", FIRST_FAIL_SIZE - 1,
+			 msg[0] ? msg : cond);
+	case_failed = 1;
+}
+
+/* @s on one line without '#' (a TAP directive's text), at most @size - 1 bytes. */
+static void one_line(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == '#' ? ' ' : s[i];
+	out[i] = '\0';
+}
+
+enum tap_kind tap_result(char *buf, size_t size, int n, const char *name, int result,
+			 bool xfail, const char *why, const char *first)
+{
+	char reason[FIRST_FAIL_SIZE];
+
+	if (!why)
+		why = "";
+	if (result == CASE_SKIP) {
+		snprintf(buf, size, "ok %d %s # SKIP", n, name);
+		return TAP_SKIP;
+	}
+	if (result == CASE_PASS && xfail) {
+		snprintf(buf, size, "not ok %d %s # XPASS expected to fail but passed", n, name);
+		return TAP_XPASS;
+	}
+	if (result == CASE_PASS) {
+		snprintf(buf, size, "ok %d %s", n, name);
+		return TAP_PASS;
+	}
+	if (xfail) {
+		one_line(reason, sizeof(reason),
+			 first && *first ? first : *why ? why : "expected failure");
+		snprintf(buf, size, "ok %d %s # XFAIL %s", n, name, reason);
+		return TAP_XFAIL;
+	}
+	snprintf(buf, size, "not ok %d %s%s%s", n, name, *why ? " # " : "", why);
+	return TAP_FAIL;
 }
 
 static volatile sig_atomic_t alarm_fired;
@@ -123,7 +215,7 @@ static int run_case(struct guest_case *c, const char **why,
 	}
 	if (pid == 0) {
 		case_failed = 0;
-		_exit(c->fn());
+		_exit(c->pfn ? c->pfn(c->param) : c->fn());
 	}
 	alarm_fired = 0;
 	sigaction(SIGALRM, &sa, NULL);
@@ -158,16 +250,44 @@ static int run_case(struct guest_case *c, const char **why,
 	return CASE_PASS;
 }
 
+/* Run case @i (@c) between its kernel-log markers; print its TAP line. */
+static enum tap_kind run_one(struct guest_case *c, int i, const char *(*verdict)(void))
+{
+	const char *why = "";
+	char line[1200];
+	enum tap_kind k;
+	int r;
+
+	if (first_fail)
+		first_fail[0] = '\0';
+	diag("%s: %s", c->name, c->what);
+	kmsg("begin %d %s\n", i, c->name);
+	r = run_case(c, &why, verdict);
+	kmsg("end %d %s\n", i, c->name);
+	/* give the console a moment so the end marker precedes the result */
+	sleep_ms(50);
+	k = tap_result(line, sizeof(line), i, c->name, r, glob_list_match(case_xfail, c->name),
+		       why, first_fail);
+	tap_line(line);
+	return k;
+}
+
 int run_cases(const char *label, const char *sel, struct guest_case *always,
 	      const char *(*verdict)(void))
 {
-	int n = 0, i = 0, pass = 0, fail = 0, skip = 0;
+	int n = 0, i = 0, count[TAP_XPASS + 1] = { 0 };
 	char line[1200], rel[128];
 	struct guest_case *c;
 
 	if (always) {
 		always->next = cases;
 		cases = always;
+	}
+	if (!first_fail) {
+		first_fail = mmap(NULL, FIRST_FAIL_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (first_fail == MAP_FAILED)
+			first_fail = NULL;
 	}
 	for (c = cases; c; c = c->next)
 		n += selected(c, always, sel);
@@ -177,35 +297,13 @@ int run_cases(const char *label, const char *sel, struct guest_case *always,
 	snprintf(line, sizeof(line), "1..%d", n);
 	tap_line(line);
 	diag("sasscan %s: kernel %s, cases '%s'", label, rel, sel);
-
-	for (c = cases; c; c = c->next) {
-		const char *why = "";
-		int r;
-
-		if (!selected(c, always, sel))
-			continue;
-		i++;
-		diag("%s: %s", c->name, c->what);
-		kmsg("begin %d %s\n", i, c->name);
-		r = run_case(c, &why, verdict);
-		kmsg("end %d %s\n", i, c->name);
-		/* give the console a moment so the end marker precedes the result */
-		sleep_ms(50);
-		if (r == CASE_PASS) {
-			pass++;
-			snprintf(line, sizeof(line), "ok %d %s", i, c->name);
-		} else if (r == CASE_SKIP) {
-			skip++;
-			snprintf(line, sizeof(line), "ok %d %s # SKIP", i, c->name);
-		} else {
-			fail++;
-			snprintf(line, sizeof(line), "not ok %d %s%s%s", i,
-				 c->name, *why ? " # " : "", why);
-		}
-		tap_line(line);
-	}
-	snprintf(line, sizeof(line), "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0",
-		 pass, fail, skip);
+	for (c = cases; c; c = c->next)
+		if (selected(c, always, sel))
+			count[run_one(c, ++i, verdict)]++;
+	snprintf(line, sizeof(line),
+		 "# Totals: pass:%d fail:%d xfail:%d xpass:%d skip:%d error:0",
+		 count[TAP_PASS], count[TAP_FAIL], count[TAP_XFAIL], count[TAP_XPASS],
+		 count[TAP_SKIP]);
 	tap_line(line);
-	return fail;
+	return count[TAP_FAIL] + count[TAP_XPASS];
 }

@@ -275,7 +275,7 @@ bool vsas_under_rphy(int host, unsigned int ch, unsigned int id,
 		 host, ch, id, lun);
 	if (!realpath(path, real))
 		return false;
-	return strstr(real, "/end_device-") != NULL;
+	return !!strstr(real, "/end_device-");
 }
 
 void vsas_disk(int host, unsigned int ch, unsigned int id,
@@ -302,11 +302,12 @@ bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb)
 {
 	int rc;
 
-	rc = run("dd if=/dev/urandom of=/tmp/vsas_pat bs=1024 count=%u 2>/dev/null && "
-		 "dd if=/tmp/vsas_pat of=/dev/%s bs=1024 seek=%u conv=fsync 2>/dev/null && "
-		 "sync && echo 3 > /proc/sys/vm/drop_caches && "
+	/* a newline after "&&" continues the list, as a space does */
+	rc = run("dd if=/dev/urandom of=/tmp/vsas_pat bs=1024 count=%u 2>/dev/null &&\n"
+		 "dd if=/tmp/vsas_pat of=/dev/%s bs=1024 seek=%u conv=fsync 2>/dev/null &&\n"
+		 "sync && echo 3 > /proc/sys/vm/drop_caches &&\n"
 		 "blockdev --flushbufs /dev/%s 2>/dev/null; "
-		 "dd if=/dev/%s of=/tmp/vsas_back bs=1024 skip=%u count=%u 2>/dev/null && "
+		 "dd if=/dev/%s of=/tmp/vsas_back bs=1024 skip=%u count=%u 2>/dev/null &&\n"
 		 "cmp /tmp/vsas_pat /tmp/vsas_back; "
 		 "r=$?; rm -f /tmp/vsas_pat /tmp/vsas_back; exit $r",
 		 kb, disk, seek_kb, disk, disk, seek_kb, kb);
@@ -346,12 +347,14 @@ int vsas_eh_case(const char *name, const char *pers, const char *topology,
 	/* 2 s command timeout, 6 s service time: the first read times out */
 	run("echo 2 > /sys/class/scsi_device/%d:%u:%u:0/device/timeout", host, ch, id);
 	CHECK(vsas_set(name, "io_delay_ms", "6000") == 0, "io_delay");
-	run("(echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/%s of=/dev/null bs=4k count=1 skip=555 2>/dev/null; echo $? > /tmp/ehdd) >/dev/null 2>&1 &",
-	    disk);
+	run("(echo 3 > /proc/sys/vm/drop_caches;"
+	    " dd if=/dev/%s of=/dev/null bs=4k count=1 skip=555 2>/dev/null;"
+	    " echo $? > /tmp/ehdd) >/dev/null 2>&1 &", disk);
 	sleep_ms(500);
 	CHECK(vsas_set(name, "io_delay_ms", "0") == 0, "io_delay 0");
 	sleep_ms(8000);
-	CHECK(vsas_counter(host, "eh_aborts") >= 1, "eh_aborts %lld", vsas_counter(host, "eh_aborts"));
+	CHECK(vsas_counter(host, "eh_aborts") >= 1, "eh_aborts %lld",
+	      vsas_counter(host, "eh_aborts"));
 	CHECK(read_ll("/tmp/ehdd") == 0, "read after EH failed: %lld", read_ll("/tmp/ehdd"));
 	CHECK(vsas_counter(host, "inflight") == 0, "inflight %lld", vsas_counter(host, "inflight"));
 	diag("eh_aborts %lld tmfs %lld eh_device_resets %lld", vsas_counter(host, "eh_aborts"),
@@ -361,38 +364,7 @@ int vsas_eh_case(const char *name, const char *pers, const char *topology,
 	return CASE_RESULT();
 }
 
-
-/* ---- cells (matrix, reliability) ---- */
-
-void cell_field(const char *line, const char *key, char *out, size_t size)
-{
-	char pat[32];
-	const char *p;
-	size_t n;
-
-	out[0] = '\0';
-	snprintf(pat, sizeof(pat), " %s=", key);
-	p = strstr(line, pat);
-	if (!p && !strncmp(line, pat + 1, strlen(pat + 1)))
-		p = line - 1;
-	if (!p)
-		return;
-	p += strlen(pat);
-	n = strcspn(p, " \n");
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
-int cell_int(const char *line, const char *key)
-{
-	char v[24];
-
-	cell_field(line, key, v, sizeof(v));
-	return atoi(v);
-}
-
+/* ---- cells (matrix, reliability, bench) ---- */
 
 void req_parse(const char *s, struct req *r)
 {
@@ -400,7 +372,9 @@ void req_parse(const char *s, struct req *r)
 
 	memset(r, 0, sizeof(*r));
 	if (sscanf(s, "%23s %23s %23s", a, b, c) != 3) {
-		r->wild_ch = r->wild_id = r->wild_lun = true;
+		r->wild_ch = true;
+		r->wild_id = true;
+		r->wild_lun = true;
 		return;
 	}
 	r->wild_ch = !strcmp(a, "-");
@@ -412,14 +386,13 @@ void req_parse(const char *s, struct req *r)
 }
 
 bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
-			unsigned long long lun)
+		 unsigned long long lun)
 {
 	return (r->wild_ch || r->ch == ch) && (r->wild_id || r->id == id) &&
 	       (r->wild_lun || r->lun == lun);
 }
 
-int vsas_fw_devices(const char *name, const struct req *r, char *buf,
-			    size_t size)
+int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t size)
 {
 	char path[256], *list, *line, *save;
 	struct scsi_addr devs[512];
@@ -439,13 +412,12 @@ int vsas_fw_devices(const char *name, const struct req *r, char *buf,
 	fclose(f);
 	for (line = strtok_r(list, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
+		const char *at = strstr(line, "ch=");
 		unsigned int ch, luns, l;
 		int id;
 
-		if (strstr(line, "state=gone"))
-			continue;
-		if (sscanf(strstr(line, "ch=") ?: "", "ch=%u id=%d luns=%u", &ch, &id,
-			   &luns) != 3 || id < 0)
+		if (!at || strstr(line, "state=gone") ||
+		    sscanf(at, "ch=%u id=%d luns=%u", &ch, &id, &luns) != 3 || id < 0)
 			continue;
 		for (l = 0; l < luns && n < 512; l++)
 			if (req_selects(r, ch, (unsigned int)id, l)) {
@@ -459,7 +431,6 @@ int vsas_fw_devices(const char *name, const struct req *r, char *buf,
 	addr_string(devs, n, buf, size);
 	return n;
 }
-
 
 void vsas_apply_settings(const char *name, char *set)
 {
@@ -524,9 +495,10 @@ void vsas_resolve_req(const char *name, char *req, size_t size)
 	snprintf(req, size, "%.*s", (int)size - 1, tmp);
 }
 
-int cells_run(const char *file, bool (*fn)(const char *line))
+int cells_run(const char *file, int (*fn)(const char *line))
 {
-	char line[1024];
+	char line[4096];
+	int lineno = 0, bad = 0, r = 1;
 	FILE *f;
 
 	f = fopen(file, "r");
@@ -538,14 +510,28 @@ int cells_run(const char *file, bool (*fn)(const char *line))
 		fclose(f);
 		return CASE_FAIL;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || line[0] == '\n')
+	while (r && fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			diag("%s:%d: line longer than %zu bytes: skipped", file, lineno,
+			     sizeof(line) - 2);
+			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
+				;
+			bad++;
 			continue;
-		if (!fn(line))
-			break;
+		}
+		if (line[strspn(line, " \t\r\n")] == '\0' || line[0] == '#')
+			continue;
+		r = fn(line);
+		if (r < 0) {
+			diag("%s:%d: bad cell line: skipped", file, lineno);
+			bad++;
+		}
 	}
 	fclose(f);
-	return CASE_PASS;
+	if (bad)
+		diag("%s: %d bad line(s)", file, bad);
+	return bad ? CASE_FAIL : CASE_PASS;
 }
 
 void cells_end_boot(const char *tag, const char *id)

@@ -46,6 +46,7 @@ struct vsas_walk {
 	double rate, cmd_rate, total;
 	long long probes;
 };
+
 void vsas_sample_walk(const char *name, int host, bool all_ch, unsigned int ms,
 		      struct vsas_walk *w);
 /*
@@ -78,22 +79,80 @@ bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb);
 /* Read @kb from /dev/@disk with caches dropped; the shell status. */
 int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
 
+/*
+ * The personalities and what the per-personality cases (vsas_<pers>_<check>,
+ * registered with GUEST_CASE_PARAM() from pers_table) expect of each.
+ */
+enum pers_check { PC_TOPOLOGY, PC_DATA, PC_HOTPLUG, PC_PM, PC_SCAN, PC_GENERIC, PC_EH,
+		  PC_COUNT };
+
+struct vdev {
+	unsigned int ch, id;
+	unsigned long long lun;
+	const char *model;
+};
+
+/* A generic scan (debugfs scan_generic) and the counter it must leave. */
+struct gen {
+	const char *req;		/* "C I L [limit=N]" */
+	int rc;				/* expected write result */
+	const char *ctr;
+	long long want;
+};
+
+struct pers_info {
+	const char *pers;
+	bool libsas;			/* on the real libsas (cases_vsas_libsas.c) */
+	/* case descriptions after "<pers>: "; NULL: no such case */
+	const char *what[PC_COUNT];
+
+	/* transport-direct personalities (cases_vsas.c) */
+	const char *topology;
+	const char *want;		/* host_device_string() at load */
+	struct vdev devs[8];
+	int ndevs;
+	int nvsas;			/* vsas devices (targets) in the topology */
+	int nonrphy_at_load;		/* target allocs with a host parent */
+	int absent_at_load;		/* absent probes during the load scan */
+	bool hooks;			/* scan_start/scan_finished */
+	bool rescan_attr;		/* host/rescan; scan_start rescans synchronously */
+	bool pe_stalls;			/* a port enable under scan_mutex stalls */
+	unsigned int hot_ch;		/* a driver channel for hot add */
+	const char *hot_model;		/* its default model */
+	unsigned int next_rphy_id;	/* transport id of the next ch 0 add */
+	struct vdev data_dev;		/* a device on a non-zero channel */
+	struct gen gen[3];
+	int ngen;
+
+	/* libsas personalities (cases_vsas_libsas.c) */
+	unsigned int max_channel;
+	const char *max_lun;
+	bool cycles;		/* scan_start drops and re-raises linked PHYs */
+	bool wedges;		/* isci: a repeated scan_start never finishes */
+	bool fw_reset;		/* scan_start re-inits the controller */
+};
+
+#define PERS_COUNT 10
+extern const struct pers_info pers_table[PERS_COUNT];
+/* GUEST_CASE_PARAM() descriptions: transport-direct rows / libsas rows only. */
+bool pers_desc_direct(const void *row, const char *check, char *name, char *what,
+		      size_t size);
+bool pers_desc_libsas(const void *row, const char *check, char *name, char *what,
+		      size_t size);
+
 /* A command of host @name times out: EH aborts it, the retry succeeds. */
 int vsas_eh_case(const char *name, const char *pers, const char *topology,
 		 const char *want, unsigned int ch, unsigned int id);
 
-/* ---- cells (lab/matrix.py, lab/reliability.py) ---- */
+/* ---- cells (lab/matrix.py, lab/reliability.py, lab/bench.py) ---- */
 
-/* Value of " key=value" in a cell line into @out ("" if absent). */
-void cell_field(const char *line, const char *key, char *out, size_t size);
-/* The same as a number (0 if absent). */
-int cell_int(const char *line, const char *key);
 /* A scan request "C T L" (numbers or "-"). */
 struct req {
 	unsigned int ch, id;
 	unsigned long long lun;
 	bool wild_ch, wild_id, wild_lun;
 };
+
 void req_parse(const char *s, struct req *r);
 bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
 		 unsigned long long lun);
@@ -114,10 +173,12 @@ void vsas_apply_settings(const char *name, char *set);
 int delete_one_device(int host, int ch);
 
 /*
- * Run @fn on every cell line of @file (after loading vsas); stop early when
- * it returns false. CASE_PASS, or CASE_FAIL if the file or vsas is missing.
+ * Run @fn on every cell line of @file (after loading vsas; blank lines and
+ * lines starting with '#' skipped). @fn returns 1 to go on, 0 to stop, -1
+ * for a bad line (it printed why; the next line follows). CASE_PASS, or
+ * CASE_FAIL if the file or vsas is missing or a line was bad.
  */
-int cells_run(const char *file, bool (*fn)(const char *line));
+int cells_run(const char *file, int (*fn)(const char *line));
 /* A cell's scan is stuck for good: print "@tag-STOP after @id", end the VM. */
 void cells_end_boot(const char *tag, const char *id) __attribute__((noreturn));
 
