@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The scenario matrix: every scan request on every personality and variant.
 
-Cells are data (PERSONALITIES x SCENARIOS below); the guest's `matrix` case
+Cells are data (the rows of lab/personalities.py x scenarios() below); the
+guest's `matrix` case
 runs them (guest/cases_matrix.c) and prints one measurement record per cell.
 Verdicts are computed here from those measurements and the kernel log, never
 typed in. A cell whose scan never ends ends its boot; the next boot runs the
 remaining cells.
 
-Usage: lab/matrix.py [--variants stock,fixed,...] [--profile full|reduced]
-Writes results/matrix.json and results/matrix.md and prints the table.
+Usage: lab/matrix.py [--variants stock,fixed,...] [--profile full|reduced] [--out DIR]
+Writes DIR/matrix.json and DIR/matrix.md (DIR: out/) and prints the table.
 """
 import argparse
 import json
@@ -17,48 +18,33 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import personalities  # noqa: E402
 import vm  # noqa: E402
+from records import Cell, MatrixRow, jsonable  # noqa: E402
 
 VARIANTS = ["stock", "multichannel", "scanstart", "fixed"]
 # Variants that model failed upstream attempts: the real-client rows do not
 # run there (they ask what an administrator sees on a kernel one can run).
 MODEL_VARIANTS = {"multichannel", "scanstart"}
 
-# row name -> vsas personality, topology (vsas syntax, commas), channels the
-# driver puts devices on, per-host overrides (vsas configfs "attr=v;...").
-PERSONALITIES = {
-    "plain":        dict(pers="plain", topo="0,0,0e", channels=[0]),
-    "smartpqi":     dict(pers="smartpqi", topo="0,0,1:0,1:1,2:0,3:0", channels=[0, 1, 2, 3]),
-    "hpsa":         dict(pers="hpsa", topo="0,0,1:0,1:1,2:0,3:0", channels=[0, 1, 2, 3]),
-    "mpt3sas":      dict(pers="mpt3sas", topo="0,0,0e,1:0,2:0", channels=[0, 1, 2]),
-    "mpi3mr":       dict(pers="mpi3mr", topo="0,0,1:0,1:1", channels=[0, 1]),
-    "hisi_sas":     dict(pers="hisi_sas", topo="0,0", channels=[0]),
-    # hisi_sas before 8ddc0c269165 ("hisi_sas: Fix NULL pointer exception ...")
-    "hisi_sas_mc1": dict(pers="hisi_sas", topo="0,0", channels=[0], set="max_channel=1",
-                         extra_channels=[1]),
-    "aic94xx":      dict(pers="aic94xx", topo="0,0", channels=[0]),
-    "isci":         dict(pers="isci", topo="0,0", channels=[0]),
-    "mvsas":        dict(pers="mvsas", topo="0,0", channels=[0], extra_channels=[1]),
-    "pm8001":       dict(pers="pm8001", topo="0,0", channels=[0]),
-}
+# row name -> its Personality (lab/personalities.py)
+PERSONALITIES = personalities.BY_ROW
 
 
 # The reduced profile (make check) runs every row on stock and fixed, and on
 # the baselines whose scans probe thousands of ids per request under
-# emulation only the rows that show their known failures.
-REDUCED_BASELINES = {
-    "multichannel": (["smartpqi", "mpi3mr", "mpt3sas", "hisi_sas_mc1"],
-                     ["- - -", "1 - -", "two writers - - -"]),
-    "scanstart": (["hisi_sas", "pm8001", "mpt3sas", "smartpqi", "isci"],
-                  ["- - -", "two writers - - -", "- - - during I/O"]),
+# emulation only these requests, on the rows whose reduced_baselines name
+# the variant (the rows that show its known failures).
+REDUCED_REQUESTS = {
+    "multichannel": ["- - -", "1 - -", "two writers - - -"],
+    "scanstart": ["- - -", "two writers - - -", "- - - during I/O"],
 }
 
 
 # Real clients (kind=client): sg3_utils' rescan-scsi-bus.sh the ways users
-# run it, on these rows. (request options, preparation, finds everything?)
+# run it, on the rows whose "clients" name the profile.
+# (request options, preparation, finds everything?)
 # "%d" is the id of the target the preparation removed; N the last channel.
-# The rows whose drivers use channels beyond 0 (logical drives, RAID/NVMe).
-CLIENT_ROWS = ["smartpqi", "mpt3sas"]
 CLIENT_MODES = [
     ("", "delete_target", False),
     ("-a", "delete_all", False),
@@ -69,17 +55,18 @@ CLIENT_MODES = [
     ("-r", "silent_remove", False),
     ("--forcerescan", "none", False),
 ]
-# make check: the administrator's "everything, every channel" on smartpqi only
+# make check: the administrator's "everything, every channel" only
 # (the script takes 1.5-3 min per run under emulation)
-CLIENT_REDUCED = ({"smartpqi"}, {"-a --channels=0-N"})
+CLIENT_REDUCED = {"-a --channels=0-N"}
 
 
-def client_scenarios(row, p, profile):
-    last = p["channels"][-1]
+def client_scenarios(p, profile):
+    last = p.channels[-1]
     out = []
+    if profile not in p.clients:
+        return out
     for opts, prep, full in CLIENT_MODES:
-        if profile == "reduced" and (row not in CLIENT_REDUCED[0] or
-                                     opts not in CLIENT_REDUCED[1]):
+        if profile == "reduced" and opts not in CLIENT_REDUCED:
             continue
         o = opts.replace("N", str(last))
         name = ("rescan-scsi-bus.sh " + o.replace("%d", "<id>")).strip()
@@ -88,12 +75,13 @@ def client_scenarios(row, p, profile):
     return out
 
 
-def scenarios(row, p, profile):
+def scenarios(p, profile):
     """(scenario name, cell fields) for one personality row."""
-    chans = p["channels"]
+    chans = list(p.channels)
+    extra = list(p.extra_channels)
     out = [("- - -", dict(kind="scan", req="-_-_-")),
            ("0 - -", dict(kind="scan", req="0_-_-"))]
-    for c in chans[1:] + p.get("extra_channels", []):
+    for c in chans[1:] + extra:
         out.append(("%d - -" % c, dict(kind="scan", req="%d_-_-" % c)))
     out.append(("max_channel+1 - -", dict(kind="scan", req="over")))
     out.append(("0 <id> -", dict(kind="scan", req="0_@id_-")))
@@ -107,30 +95,29 @@ def scenarios(row, p, profile):
     out.append(("- - - during I/O", dict(kind="ioload", req="-_-_-")))
     if profile == "reduced":
         keep = {"- - -", "max_channel+1 - -", "two writers - - -", "- - - during I/O"}
-        keep |= {"%d - -" % c for c in chans[1:] + p.get("extra_channels", [])}
+        keep |= {"%d - -" % c for c in chans[1:] + extra}
         keep |= {"delete ch%d, - - -" % chans[-1]}
         out = [o for o in out if o[0] in keep]
-    if row in CLIENT_ROWS:
-        out += client_scenarios(row, p, profile)
-    return out
+    return out + client_scenarios(p, profile)
 
 
 def cells(profile, rows=None, kinds=None):
+    """The cells of a profile (optionally only these rows and kinds)."""
     result = []
-    for row, p in PERSONALITIES.items():
-        if rows and row not in rows:
+    for p in personalities.REGISTRY:
+        if rows and p.row not in rows:
             continue
-        for sname, f in scenarios(row, p, profile):
+        for sname, f in scenarios(p, profile):
             if kinds and f["kind"] not in kinds:
                 continue
-            cid = "%s/%s" % (row, sname.replace(" ", "_").replace(",", ""))
-            line = "cell=%s pers=%s topo=%s" % (cid, p["pers"], p["topo"])
-            if p.get("set"):
-                line += " set=" + p["set"]
+            cid = "%s/%s" % (p.row, sname.replace(" ", "_").replace(",", ""))
+            line = "cell=%s pers=%s topo=%s" % (cid, p.pers, p.topo)
+            if p.set:
+                line += " set=" + p.set
             for k, v in f.items():
                 line += " %s=%s" % (k, v)
             # boot time per cell: a client run takes minutes under TCG and KASAN
-            result.append(dict(id=cid, row=row, request=sname, line=line, kind=f["kind"],
+            result.append(Cell(id=cid, row=p.row, request=sname, line=line, kind=f["kind"],
                                budget=300 if f["kind"] == "client" else 30))
     return result
 
@@ -242,56 +229,61 @@ def main():
     ap.add_argument("--rows", help="comma-separated personality rows (default all)")
     ap.add_argument("--kinds", help="comma-separated scenario kinds (scan, delete, hotadd, "
                     "writers, ioload, client; default all)")
-    ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    ap.add_argument("--out", default=vm.OUT, help="output folder (default out/)")
     a = ap.parse_args()
     run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None,
         a.kinds.split(",") if a.kinds else None)
     return 0
 
 
-def run(variants, profile, out, rows=None, kinds=None):
-    """Run the matrix; returns the table of judged cells (also written out)."""
-    all_cells = cells(profile, rows, kinds)
+def variant_cells(variant, profile, all_cells):
+    """The cells a variant runs: the reduced baselines only what shows their
+    known failures; the failed-attempt models no real clients."""
+    vcells = all_cells
+    if profile == "reduced" and variant in REDUCED_REQUESTS:
+        vcells = [c for c in all_cells if variant in PERSONALITIES[c.row].reduced_baselines
+                  and c.request in REDUCED_REQUESTS[variant]]
+    if variant in MODEL_VARIANTS:
+        vcells = [c for c in vcells if c.kind != "client"]
+    return vcells
+
+
+def judge(variant, cell, info, rec):
+    """A cell's table row from its record (or its absence)."""
+    rec = rec or {"cell": cell.id, "error": "not run", "splats": []}
+    rec["request_kind"] = "over" if "max_channel+1" in cell.request else "normal"
+    verdict_s, why = verdict(rec, rec.get("splats", []))
+    return MatrixRow.of(variant, cell, info, rec, verdict_s, why, key_figure(rec))
+
+
+def run_one(variant, profile, out, rows=None, kinds=None):
+    """Boot one variant's cells; returns its table rows (MatrixRow, also
+    t["key"]). Writes the boot logs under out/matrix, no report."""
     outdir = os.path.join(out, "matrix")
     os.makedirs(outdir, exist_ok=True)
+    info = vm.build_info(variant)
+    vcells = variant_cells(variant, profile, cells(profile, rows, kinds))
+    recs = run_variant(variant, list(vcells), outdir)
+    return [judge(variant, c, info, recs.get(c.id)) for c in vcells]
+
+
+def run(variants, profile, out, rows=None, kinds=None):
+    """Run the matrix; returns the table of judged cells (also written out)."""
     start = time.monotonic()
     table = []
     for v in variants:
-        info = vm.build_info(v)
-        vcells = all_cells
-        if profile == "reduced" and v in REDUCED_BASELINES:
-            rows_v, reqs_v = REDUCED_BASELINES[v]
-            vcells = [c for c in all_cells if c["row"] in rows_v and c["request"] in reqs_v]
-        if v in MODEL_VARIANTS:
-            vcells = [c for c in vcells if c["kind"] != "client"]
-        recs = run_variant(v, list(vcells), outdir)
-        for c in vcells:
-            rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
-            rec["request_kind"] = "over" if "max_channel+1" in c["request"] else "normal"
-            verdict_s, why = verdict(rec, rec.get("splats", []))
-            table.append({
-                "variant": v, "personality": c["row"], "request": c["request"],
-                "source": info.get("source"), "source_version": info.get("source_version"),
-                "series": info.get("series"),
-                "expected_devices": rec.get("expected_devices"),
-                "found_devices": rec.get("found_devices"),
-                "absent_probes": rec.get("absent_probes"),
-                "rphyless_target_allocs": rec.get("rphyless_target_allocs"),
-                "phy_resets": rec.get("phy_resets"), "io_errors": rec.get("io_errors"),
-                "corrupt_blocks": rec.get("corrupt_blocks"),
-                "concurrent_scan_start_max": rec.get("concurrent_scan_start_max"),
-                "write_rc": rec.get("write_rc"), "elapsed_ms": rec.get("elapsed_ms"),
-                "splats": [s["kind"] for s in rec.get("splats", [])],
-                "verdict": verdict_s, "why": why, "key": key_figure(rec), "record": rec,
-            })
+        table += run_one(v, profile, out, rows, kinds)
     write_reports(table, variants, out, profile, time.monotonic() - start)
     return table
 
 
 def write_reports(table, variants, out, profile, secs):
+    """out/matrix.json and out/matrix.md from a table (MatrixRows or dicts,
+    e.g. run_one()'s of several variants); prints the table."""
+    os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "matrix.json"), "w") as f:
         json.dump({"profile": profile, "variants": variants, "cells": table,
-                   "elapsed_s": round(secs)}, f, indent=1)
+                   "elapsed_s": round(secs)}, f, indent=1, default=jsonable)
     rows = []
     seen = set()
     for t in table:

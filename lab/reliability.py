@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The reliability suite (issue #7): races, removal, hot-plug, runtime PM,
-bad input and data integrity, per variant and personality.
+"""The reliability suite: races, removal, hot-plug, runtime PM, bad input
+and data integrity, per variant and personality.
 
 Cells are data (cells() below); the guest's `reliability` case runs them
 (guest/cases_reliability.c) and prints one measurement record per cell.
@@ -9,8 +9,8 @@ kernel log, never typed in. A cell whose scans never return ends its boot
 (recorded as stuck, with the hung-task reports it caused); the next boot
 runs the remaining cells.
 
-Usage: lab/reliability.py [--profile full|reduced] [--variants stock,fixed,...]
-Writes results/reliability.json and results/reliability.md.
+Usage: lab/reliability.py [--profile full|reduced] [--variants stock,fixed,...] [--out DIR]
+Writes DIR/reliability.json and DIR/reliability.md (DIR: out/).
 """
 import argparse
 import json
@@ -20,32 +20,32 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vm  # noqa: E402
 import matrix  # noqa: E402
+import personalities  # noqa: E402
+import vm  # noqa: E402
+from records import Cell, ReliabilityRow, jsonable  # noqa: E402
 
 VARIANTS = matrix.VARIANTS
-# every personality of the matrix with its topology (hisi_sas_mc1 is a
-# matrix-only override); libsas ones have no driver channels
-PERS = [p for p in matrix.PERSONALITIES if p != "hisi_sas_mc1"]
-LIBSAS = {"hisi_sas", "aic94xx", "isci", "mvsas", "pm8001"}
+# the personalities as shipped (override rows are the matrix's)
+PERS = personalities.base_rows()
 HUNG_TASK_SECS = 10
 
 
 def pclass(row):
-    return "libsas" if row in LIBSAS else "transport"
+    return personalities.get(row).pclass
 
 
 def requests(row):
     """The valid requests writers mix: everything, each used channel, one
     channel-0 target, LUN 0 everywhere."""
-    chans = matrix.PERSONALITIES[row]["channels"]
+    chans = personalities.get(row).channels
     return ["-_-_-"] + ["%d_-_-" % c for c in chans] + ["0_@id_-", "-_-_0"]
 
 
 # Sizes per profile. rounds: rounds per cell; each round every writer writes
 # once. "remove"/"rmmod" create a host per round.
 # Writers: 1900 writes per personality, so that with the other kinds every
-# class (transport, libsas) gets over 10 000 scan writes (issue #7).
+# class (transport, libsas) gets over 10 000 scan writes.
 FULL = dict(writers=[(2, 50), (4, 50), (8, 50), (16, 75)], delete=(4, 30), hotplug=(4, 30),
             rpm=(4, 30), remove=(4, 12), rmmod=(4, 3),
             badinput={"smartpqi": 1000, "plain": 3000, "hisi_sas": 4000, "mvsas": 2000})
@@ -72,15 +72,15 @@ BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, remove=25, rmmod=50, bad
 
 
 def cell(variant, row, kind, k, rounds, n=0):
-    p = matrix.PERSONALITIES[row]
+    p = personalities.get(row)
     cid = "%s/%s/k%d" % (row, kind, k) if kind != "badinput" else "%s/badinput" % row
     seed = (hash_str("%s/%s" % (variant, cid)) & 0xffffffff) | 1
     line = "cell=%s pers=%s topo=%s kind=%s k=%d rounds=%d seed=%d reqs=%s n=%d" % (
-        cid, p["pers"], p["topo"], kind, k, rounds, seed, ",".join(requests(row)), n)
-    if p.get("set"):
-        line += " set=" + p["set"]
+        cid, p.pers, p.topo, kind, k, rounds, seed, ",".join(requests(row)), n)
+    if p.set:
+        line += " set=" + p.set
     budget = 30 + BUDGET[kind] * rounds * max(1, k // 4) + n // 2
-    return dict(id=cid, row=row, kind=kind, k=k, line=line, budget=budget)
+    return Cell(id=cid, row=row, kind=kind, k=k, line=line, budget=budget)
 
 
 def hash_str(s):
@@ -105,10 +105,11 @@ def cells(profile, variant, scale=1.0):
     for row in PERS:
         for k, r in size["writers"]:
             out.append(cell(variant, row, "writers", k, sc(r)))
+        p = personalities.get(row)
         for kind in ("delete", "hotplug", "rpm", "remove", "rmmod"):
-            if kind not in size or (kind == "rpm" and row in LIBSAS):
+            if kind not in size or (kind == "rpm" and p.libsas):
                 continue    # vsas models runtime PM for transport-direct hosts
-            if kind == "rmmod" and row not in ("plain", "smartpqi", "mpt3sas", "hisi_sas"):
+            if kind == "rmmod" and not p.rmmod:
                 continue
             k, r = size[kind]
             out.append(cell(variant, row, kind, k, sc(r)))
@@ -151,13 +152,14 @@ def failures(rec, kind):
 
 
 def judge(t):
-    """Set a table row's failure figures and verdict from its record."""
+    """Set a table row's failure figures and verdict from its record (a
+    ReliabilityRow, or its dict as read back from reliability.json)."""
     t["failures"] = failures(t["record"], t["kind"])
     t["verdict"] = "FAIL" if t["failures"] else "PASS"
     return t
 
 
-# figures summed per variant x personality (issue point 4)
+# figures summed per variant x personality
 SUMS = ["ops", "rounds", "io_ops", "io_errors", "corrupt_blocks", "lost", "stale", "duplicated",
         "write_errors", "removals", "hotplug_events", "runtime_suspends", "bad_tried",
         "bad_accepted", "bad_rejected", "bad_accepted_invalid", "bad_accepted_out_of_range",
@@ -217,13 +219,13 @@ def run(variants, profile, out, scale=1.0, only=None, from_logs=False):
     for v in variants:
         info = vm.build_info(v)
         vcells = [c for c in cells(profile, v, scale)
-                  if not only or any(o in c["id"] for o in only.split(","))]
+                  if not only or any(o in c.id for o in only.split(","))]
         t0 = time.monotonic()
         if from_logs:
             recs = stored_records(v, outdir)
             vm_secs[v] = "from stored logs: %d of %d cells" % (
-                sum(1 for c in vcells if c["id"] in recs), len(vcells))
-            vcells = [c for c in vcells if c["id"] in recs]
+                sum(1 for c in vcells if c.id in recs), len(vcells))
+            vcells = [c for c in vcells if c.id in recs]
         else:
             recs = matrix.run_variant(v, list(vcells), outdir, hung_task_secs=HUNG_TASK_SECS,
                                       tag="RELIABILITY", case="reliability",
@@ -231,11 +233,8 @@ def run(variants, profile, out, scale=1.0, only=None, from_logs=False):
         if not from_logs:
             vm_secs[v] = "%d s" % round(time.monotonic() - t0)
         for c in vcells:
-            rec = recs.get(c["id"], {"cell": c["id"], "error": "not run", "splats": []})
-            table.append(judge({"variant": v, "personality": c["row"], "kind": c["kind"],
-                                "k": c["k"], "cell": c["id"], "source": info.get("source"),
-                                "source_version": info.get("source_version"),
-                                "series": info.get("series"), "record": rec}))
+            rec = recs.get(c.id, {"cell": c.id, "error": "not run", "splats": []})
+            table.append(judge(ReliabilityRow.of(v, c, info, rec)))
     summary = summarise(table)
     secs = time.monotonic() - start
     write_reports(table, summary, variants, out, profile, secs, vm_secs, scale)
@@ -246,7 +245,7 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
     with open(os.path.join(out, "reliability.json"), "w") as f:
         json.dump({"profile": profile, "scale": scale, "variants": variants,
                    "elapsed_s": round(secs), "vm_seconds": vm_secs, "summary": summary,
-                   "cells": table}, f, indent=1)
+                   "cells": table}, f, indent=1, default=jsonable)
     lines = ["# Reliability suite (%s profile%s)" % (
         profile, "" if scale == 1.0 else ", scaled x%g" % scale), ""]
     for v in variants:
@@ -336,8 +335,10 @@ def check_tests(out):
     for v, cid, what, pred in KNOWN_FAILURES:
         t = next((t for t in table if (t["variant"], t["cell"]) == (v, cid)), None)
         slug = "_".join(re.findall(r"[a-z0-9]+", what.lower())[:4])
-        tests.append(("reliability/detects/%s/%s/%s" % (v, cid, slug), bool(t) and bool(pred(t)),
-                      "%s: not detected (%s)" % (what, t["failures"] if t else "cell missing")))
+        seen = bool(t) and bool(pred(t))
+        tests.append(("reliability/detects/%s/%s/%s" % (v, cid, slug), seen,
+                      what if seen else "%s: not detected (%s)" % (
+                          what, t["failures"] if t else "cell missing")))
     return tests
 
 
@@ -345,7 +346,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--profile", default="full", choices=["full", "reduced"])
-    ap.add_argument("--out", default=os.path.join(vm.TOP, "results"))
+    ap.add_argument("--out", default=vm.OUT, help="output folder (default out/)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the full profile's rounds and bad inputs")
     ap.add_argument("--cells", help="only cells whose id contains one of these "
