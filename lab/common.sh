@@ -12,6 +12,7 @@ CACHE=${SASSCAN_CACHE:-$HOME/.cache/sasscan}
 # Two checkouts that boot at the same time set different SASSCAN_WORK.
 WORK=${SASSCAN_WORK:-$CACHE}
 SRC_PKG=linux-source-6.12
+# shellcheck disable=SC2034  # used by the scripts that source this file
 SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 JOBS=${JOBS:-$(($(nproc) + 1))}
 

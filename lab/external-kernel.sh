@@ -36,7 +36,7 @@ modules=${3:?$usage}
 # the x86 boot protocol's header magic at 0x202
 [ "$(dd if="$kernel" bs=1 skip=514 count=4 status=none)" = HdrS ] ||
 	die "external-kernel: KERNEL $kernel is not an x86 bzImage"
-[ -f "$kbuild/Makefile" ] && [ -f "$kbuild/include/config/kernel.release" ] ||
+{ [ -f "$kbuild/Makefile" ] && [ -f "$kbuild/include/config/kernel.release" ]; } ||
 	die "external-kernel: KBUILD $kbuild is not a kernel build or headers tree"
 krel=$(cat "$kbuild/include/config/kernel.release")
 grep -q '^CONFIG_X86_64=y' "$kbuild/.config" 2>/dev/null ||
@@ -120,6 +120,8 @@ while [ ${#queue[@]} -gt 0 ]; do
 	queue=("${queue[@]:1}")
 	[ -n "${seen[$rel]:-}" ] && continue
 	seen[$rel]=1
+	# modules.dep lists a module's dependencies on one line: split by words
+	# shellcheck disable=SC2013
 	for dep in $(awk -F': *' -v m="$rel" '$1 == m { print $2 }' "$M/modules.dep"); do
 		queue+=("$dep")
 	done

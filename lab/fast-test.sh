@@ -1,0 +1,215 @@
+#!/bin/bash
+# The fast tier (make test): no VM, no kernel build, a few minutes at most.
+#
+#   1. unit tests of the lab's judges (vm.parse, matrix.verdict,
+#      reliability.failures/judge, the bench analysis) on saved real logs
+#      in lab/testdata/ (lab/tests/, stdlib unittest);
+#   2. shellcheck on every lab shell script;
+#   3. checkpatch.pl --strict on vsas/ (kernel code) and guest/ (userspace);
+#   4. the guest built with -Werror, and its ASan/UBSan build and unit test
+#      when guest/Makefile has a `sanitize` target.
+#
+# Prints TAP (one line per test, unit test, script or source file); exits
+# non-zero if any line is "not ok". Stages: FAST_TEST_STAGES="unit shellcheck
+# checkpatch guest" (default: all).
+#
+# checkpatch.pl comes from the Debian source tree the kernel builds unpack
+# (${SASSCAN_CACHE:-~/.cache/sasscan}/src/*/linux-source-6.12); without it,
+# the three files checkpatch needs are extracted from
+# /usr/src/linux-source-6.12.tar.xz into $CACHE/checkpatch/ once (~10-30 s).
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${SASSCAN_CACHE:-$HOME/.cache/sasscan}
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+STAGES=${FAST_TEST_STAGES:-unit shellcheck checkpatch guest}
+START=$(date +%s.%N)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sasscan-fast.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+cd "$TOP" || exit 2
+
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() {	# NAME [WHY]
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1${2:+ # $2}"
+}
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+diag() { sed 's/^/#   /'; }
+elapsed() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+want() { case " $STAGES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+echo "TAP version 13"
+echo "# sasscan fast tier: $STAGES"
+
+# 1. Unit tests ------------------------------------------------------------
+if want unit; then
+	t0=$(date +%s.%N)
+	python3 "$TOP/lab/tests/run_tap.py" --start $((n + 1)) >"$TMP/unit.tap" 2>"$TMP/unit.err"
+	rc=$?
+	cat "$TMP/unit.tap"
+	u_ok=$(grep -c '^ok ' "$TMP/unit.tap")
+	u_bad=$(grep -c '^not ok ' "$TMP/unit.tap")
+	n=$((n + u_ok + u_bad))
+	failed=$((failed + u_bad))
+	if [ "$rc" -ne 0 ] && [ "$u_bad" -eq 0 ]; then
+		# the runner itself broke (no test reported as failed)
+		not_ok "unit/runner" "lab/tests/run_tap.py exit $rc"
+		diag <"$TMP/unit.err"
+	fi
+	echo "# unit tests: $(elapsed "$t0") s"
+fi
+
+# 2. shellcheck --------------------------------------------------------------
+# -x -P SCRIPTDIR: follow `. "$(dirname "$0")/common.sh"` like the scripts do.
+if want shellcheck; then
+	t0=$(date +%s.%N)
+	if ! command -v shellcheck >/dev/null; then
+		if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+			echo "# installing shellcheck"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+				shellcheck >"$TMP/apt.log" 2>&1 || diag <"$TMP/apt.log"
+		fi
+	fi
+	if ! command -v shellcheck >/dev/null; then
+		not_ok "shellcheck" "not installed; run as root: apt-get install -y --no-install-recommends shellcheck"
+	else
+		echo "# $(shellcheck --version | sed -n 's/^version: /shellcheck /p')"
+		while IFS= read -r f; do
+			if shellcheck -x -P SCRIPTDIR -f gcc "$f" >"$TMP/sc.out" 2>&1; then
+				ok "shellcheck/$f"
+			else
+				not_ok "shellcheck/$f" "$(grep -c . "$TMP/sc.out") finding(s)"
+				diag <"$TMP/sc.out"
+			fi
+		done < <(find lab -name '*.sh' -type f | LC_ALL=C sort)
+	fi
+	echo "# shellcheck: $(elapsed "$t0") s"
+fi
+
+# 3. checkpatch --------------------------------------------------------------
+# Checks of checkpatch.pl that do not apply to userspace code (guest/), each
+# because it asks for a kernel-only facility:
+#   PREFER_DEFINED_ATTRIBUTE_MACRO  __printf/__aligned/__noreturn: kernel macros
+#   ARRAY_SIZE                      the kernel's ARRAY_SIZE(); libc has none
+#   ARCH_DEFINES                    CONFIG_X86 etc.; userspace has only the
+#                                   compiler's __x86_64__
+#   VOLATILE                        C requires volatile sig_atomic_t for
+#                                   signal-handler flags
+#   PREFER_KERNEL_TYPES             u8/u32: kernel types; userspace uses stdint.h
+#   SSCANF_TO_KSTRTO CONSIDER_KSTRTO  kstrto*(): kernel only
+#   STRCPY STRLCPY STRNCPY          they suggest strscpy(): kernel only
+#   PREFER_PR_LEVEL PRINTK_WITHOUT_KERN_LEVEL PREFER_DEV_LEVEL  printk only
+#   USLEEP_RANGE MSLEEP             kernel timers
+#   PREFER_FALLTHROUGH              the kernel's `fallthrough` macro
+#   CAMELCASE                       seeded from the kernel's include/, which
+#                                   guest code does not use (--no-tree)
+USERSPACE_IGNORE=PREFER_DEFINED_ATTRIBUTE_MACRO,ARRAY_SIZE,ARCH_DEFINES,VOLATILE
+USERSPACE_IGNORE+=,PREFER_KERNEL_TYPES,SSCANF_TO_KSTRTO,CONSIDER_KSTRTO,STRCPY,STRLCPY
+USERSPACE_IGNORE+=,STRNCPY,PREFER_PR_LEVEL,PRINTK_WITHOUT_KERN_LEVEL,PREFER_DEV_LEVEL
+USERSPACE_IGNORE+=,USLEEP_RANGE,MSLEEP,PREFER_FALLTHROUGH,CAMELCASE
+
+# checkpatch_files NAME-PREFIX FLAGS... -- FILES...: one TAP line per file
+checkpatch_files() {
+	local flags=() f
+	while [ "$1" != -- ]; do flags+=("$1"); shift; done
+	shift
+	[ $# -gt 0 ] || return 0
+	# checkpatch writes its CamelCase cache to the current folder
+	local rc=0
+	(cd "$CP_CWD" && perl "$CHECKPATCH" --strict --terse --show-types --no-summary \
+		--color=never "${flags[@]}" -f "$@") >"$TMP/cp.out" 2>"$TMP/cp.err" || rc=$?
+	# exit 1: findings (listed below); anything else but 0: checkpatch failed
+	if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && ! grep -q "^$TOP/" "$TMP/cp.out"; }; then
+		not_ok "checkpatch/run" "checkpatch.pl exit $rc on ${1#"$TOP"/}..."
+		cat "$TMP/cp.out" "$TMP/cp.err" | diag
+		return
+	fi
+	for f in "$@"; do
+		grep -F "$f:" "$TMP/cp.out" >"$TMP/cp.file"
+		if [ -s "$TMP/cp.file" ]; then
+			not_ok "checkpatch/${f#"$TOP"/}" "$(grep -c . "$TMP/cp.file") finding(s)"
+			sed "s|^$TOP/||" "$TMP/cp.file" | diag
+		else
+			ok "checkpatch/${f#"$TOP"/}"
+		fi
+	done
+	# Perl's own warnings and anything else checkpatch printed
+	cat "$TMP/cp.out" "$TMP/cp.err" | grep -v "^$TOP/" | diag
+}
+
+if want checkpatch; then
+	t0=$(date +%s.%N)
+	CHECKPATCH="" TREE=""
+	for d in "$CACHE"/src/*/linux-source-6.12; do
+		# lab/kernel.sh marks a tree once it is completely unpacked
+		if [ -f "$d/.sasscan-unpacked" ] && [ -f "$d/scripts/checkpatch.pl" ]; then
+			TREE=$d
+			CHECKPATCH=$d/scripts/checkpatch.pl
+		fi
+	done
+	if [ -z "$CHECKPATCH" ] && [ -f "$TARBALL" ]; then
+		cpdir=$CACHE/checkpatch/$(stat -c %Y "$TARBALL")
+		if [ ! -f "$cpdir/scripts/checkpatch.pl" ]; then
+			echo "# extracting checkpatch.pl from $TARBALL"
+			mkdir -p "$cpdir.tmp"
+			tar -xJf "$TARBALL" -C "$cpdir.tmp" --strip-components=1 \
+				linux-source-6.12/scripts/checkpatch.pl \
+				linux-source-6.12/scripts/spelling.txt \
+				linux-source-6.12/scripts/const_structs.checkpatch &&
+				rm -rf "$cpdir" && mv "$cpdir.tmp" "$cpdir"
+		fi
+		[ -f "$cpdir/scripts/checkpatch.pl" ] && CHECKPATCH=$cpdir/scripts/checkpatch.pl
+	fi
+	if [ -z "$CHECKPATCH" ]; then
+		not_ok "checkpatch" "no checkpatch.pl: no unpacked tree under $CACHE/src and no $TARBALL (make deps)"
+	else
+		CP_CWD=$CACHE/checkpatch
+		mkdir -p "$CP_CWD"
+		echo "# checkpatch: ${TREE:+kernel tree }${TREE:-$CHECKPATCH}"
+		mapfile -t kfiles < <(ls "$TOP"/vsas/*.c "$TOP"/vsas/*.h 2>/dev/null)
+		mapfile -t ufiles < <(ls "$TOP"/guest/*.c "$TOP"/guest/*.h 2>/dev/null)
+		if [ -n "$TREE" ]; then
+			checkpatch_files --root="$TREE" -- "${kfiles[@]}"
+		else
+			# Without the tree checkpatch cannot learn the kernel's own names
+			# (Scsi_Host): CamelCase would only report those.
+			echo "# no kernel tree: vsas checked with --no-tree, CamelCase check off"
+			checkpatch_files --no-tree --ignore CAMELCASE -- "${kfiles[@]}"
+		fi
+		checkpatch_files --no-tree --ignore "$USERSPACE_IGNORE" -- "${ufiles[@]}"
+	fi
+	echo "# checkpatch: $(elapsed "$t0") s"
+fi
+
+# 4. The guest ---------------------------------------------------------------
+if want guest; then
+	t0=$(date +%s.%N)
+	mkdir -p "$TMP/guest"
+	if make -s -C guest OUT="$TMP/guest" "$TMP/guest/init" >"$TMP/guest.log" 2>&1; then
+		ok "guest/build_werror"
+	else
+		not_ok "guest/build_werror" "make -C guest OUT=dir dir/init failed"
+		tail -n 40 "$TMP/guest.log" | diag
+	fi
+	if make -n -C guest sanitize OUT="$TMP/guest" >/dev/null 2>&1; then
+		if make -s -C guest sanitize OUT="$TMP/guest" >"$TMP/san.log" 2>&1; then
+			ok "guest/sanitize"
+			grep '^# Totals' "$TMP/san.log" | diag
+		else
+			not_ok "guest/sanitize" "make -C guest sanitize failed"
+			tail -n 40 "$TMP/san.log" | diag
+		fi
+	else
+		skip "guest/sanitize" "no sanitize target"
+	fi
+	echo "# guest: $(elapsed "$t0") s"
+fi
+
+echo "1..$n"
+echo "# fast tier took $(elapsed "$START") s"
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,253 @@
+"""reliability.failures()/judge() on real cell records
+(lab/testdata/reliability-cells.json)."""
+import json
+import unittest
+
+from labtest import BootDirCase, clone, load_json
+
+import reliability
+import vm
+
+
+def table():
+    return load_json("reliability-cells.json")["cells"]
+
+
+def find(variant, cid):
+    return next(t for t in table() if (t["variant"], t["cell"]) == (variant, cid))
+
+
+def row(t):
+    """The table row judge() receives: the saved row without its judgement."""
+    t = clone(t)
+    t.pop("failures", None)
+    t.pop("verdict", None)
+    return t
+
+
+class SavedJudgements(unittest.TestCase):
+    def test_every_saved_cell_judged_as_stored(self):
+        cells = table()
+        self.assertEqual(len(cells), 21)
+        for t in cells:
+            with self.subTest(cell="%s %s" % (t["variant"], t["cell"])):
+                self.assertEqual(reliability.failures(t["record"], t["kind"]), t["failures"])
+                got = reliability.judge(row(t))
+                self.assertEqual((got["verdict"], got["failures"]),
+                                 (t["verdict"], t["failures"]))
+
+    def test_known_failures_detected(self):
+        j = {(t["variant"], t["cell"]): reliability.judge(row(t)) for t in table()}
+        # the baselines' failures the suite must keep detecting
+        f = j[("scanstart", "hisi_sas/writers/k16")]["failures"]
+        self.assertGreater(f.get("concurrent_scan_start", 0), 1)
+        self.assertGreater(f.get("phy_resets", 0), 0)
+        self.assertIn("stuck_scans", j[("multichannel", "smartpqi/writers/k4")]["failures"])
+        self.assertEqual(j[("multichannel", "smartpqi/writers/k4")]["failures"]["hung_tasks"], 9)
+        self.assertEqual(j[("stock", "smartpqi/badinput")]["failures"],
+                         {"bad_accepted_out_of_range": 23})
+        verdicts = {}
+        for (v, _), t in j.items():
+            verdicts.setdefault(v, []).append(t["verdict"])
+        self.assertEqual({v: vs.count("FAIL") for v, vs in verdicts.items()},
+                         {"stock": 2, "multichannel": 3, "scanstart": 2, "fixed": 0})
+        # a hot-plug cell's absent probes are recorded, not judged
+        self.assertEqual(find("fixed", "hisi_sas/hotplug/k4")["record"]["absent_probes"], 38)
+        self.assertEqual(j[("fixed", "hisi_sas/hotplug/k4")]["verdict"], "PASS")
+
+    def test_summarise_sums_records(self):
+        ts = [reliability.judge(row(t)) for t in table()]
+        summary = {(r["variant"], r["personality"]): r for r in reliability.summarise(ts)}
+        r = summary[("scanstart", "hisi_sas")]
+        self.assertEqual((r["cells"], r["failing_cells"], r["hung_tasks"]), (3, 2, 1))
+        self.assertEqual(r["io_errors"], sum(t["record"]["io_errors"] for t in ts
+                                             if (t["variant"], t["personality"]) ==
+                                             ("scanstart", "hisi_sas")))
+        self.assertEqual(r["pclass"], "libsas")
+        self.assertEqual(summary[("fixed", "plain")]["pclass"], "transport")
+        self.assertEqual(summary[("multichannel", "smartpqi")]["stuck"], 2)
+
+
+class Mutations(unittest.TestCase):
+    """A changed measurement must change the verdict."""
+
+    def judge(self, t):
+        return reliability.judge(t)
+
+    def passing(self, cid):
+        t = row(find("fixed", cid))
+        self.assertEqual(self.judge(clone(t))["verdict"], "PASS")
+        return t
+
+    def test_failure_figures(self):
+        for field in ("write_errors", "lost", "stale", "duplicated", "io_errors",
+                      "corrupt_blocks", "leftover_hosts", "reload_errors",
+                      "rphyless_target_allocs", "bad_accepted_invalid",
+                      "bad_accepted_out_of_range", "bad_accepted_wrapped", "bad_side_effects",
+                      "phy_resets"):
+            with self.subTest(field=field):
+                t = self.passing("hisi_sas/writers/k2")
+                t["record"][field] = 2
+                got = self.judge(t)
+                self.assertEqual((got["verdict"], got["failures"]), ("FAIL", {field: 2}))
+
+    def test_splats_and_hung_tasks(self):
+        t = self.passing("hisi_sas/delete/k4")
+        t["record"]["splats"] = [{"kind": "hung_task", "line": "INFO: task x blocked"},
+                                 {"kind": "kasan", "line": "BUG: KASAN: use-after-free"},
+                                 {"kind": "warning", "line": "WARNING: y"}]
+        got = self.judge(t)
+        self.assertEqual(got["failures"], {"hung_tasks": 1, "splats": 2})
+        self.assertEqual(got["verdict"], "FAIL")
+
+    def test_stuck_and_missing_record(self):
+        t = self.passing("hisi_sas/remove/k4")
+        t["record"]["stuck"] = True
+        self.assertEqual(self.judge(t)["failures"], {"stuck_scans": 1})
+        t = self.passing("hisi_sas/remove/k4")
+        t["record"] = {"cell": t["cell"], "error": "not run", "splats": []}
+        self.assertEqual(self.judge(t)["failures"], {"no_record": 1})
+
+    def test_absent_probes_judged_by_kind(self):
+        # the hot-plug cell's own absent probes fail it once it is not a hot-plug cell
+        t = self.passing("hisi_sas/hotplug/k4")
+        t["kind"] = "writers"
+        self.assertEqual(self.judge(t)["failures"], {"absent_probes": 38})
+        t = self.passing("hisi_sas/badinput")
+        t["record"]["absent_probes"] = 5
+        self.assertEqual(self.judge(t)["verdict"], "PASS")
+
+    def test_runtime_pm_must_suspend(self):
+        t = self.passing("plain/rpm/k4")
+        t["record"]["runtime_suspends"] = t["record"]["rounds"] - 1
+        self.assertEqual(self.judge(t)["failures"],
+                         {"too_few_runtime_suspends": t["record"]["rounds"] - 1})
+
+    def test_concurrent_scan_start(self):
+        t = self.passing("hisi_sas/writers/k2")
+        t["record"]["concurrent_scan_start_max"] = 1
+        self.assertEqual(self.judge(clone(t))["verdict"], "PASS")
+        t["record"]["concurrent_scan_start_max"] = 2
+        self.assertEqual(self.judge(t)["failures"], {"concurrent_scan_start": 2})
+
+    def test_note_alone_fails(self):
+        t = self.passing("hisi_sas/rmmod/k4")
+        t["record"]["note"] = "reload took two tries"
+        self.assertEqual(self.judge(t)["failures"], {"note": 1})
+
+    def test_failing_cell_repaired(self):
+        t = row(find("stock", "smartpqi/badinput"))
+        t["record"]["bad_accepted_out_of_range"] = 0
+        self.assertEqual(self.judge(t)["verdict"], "PASS")
+
+
+def boot_table(d, variant):
+    """Judged rows of a reliability boot, read as reliability.py reads them:
+    "# RELIABILITY {json}" lines with the kernel splats of their cell."""
+    res = vm.parse(d)
+    rows = {}
+    for line in res["diag"]:
+        if line.startswith("RELIABILITY {"):
+            rec = json.loads(line[len("RELIABILITY "):])
+            rec["splats"] = res["cell_splats"].get(rec["cell"], [])
+            rows[rec["cell"]] = reliability.judge(
+                {"variant": variant, "personality": rec["pers"], "kind": rec["kind"],
+                 "k": rec["k"], "cell": rec["cell"], "record": rec})
+    return res, rows
+
+
+class SavedStockBoot(BootDirCase):
+    """boot-stock-reliability: make check's reduced reliability profile on
+    stock, a real boot: a deleted logical drive is lost, out-of-range and
+    wrapped (>= 2^32) channel/id values are accepted."""
+
+    def setUp(self):
+        super().setUp()
+        self.d = self.copy_boot("boot-stock-reliability")
+
+    def test_known_failures(self):
+        res, rows = boot_table(self.d, "stock")
+        self.assertEqual((res["passed"], res["failed"]), (1, 0))
+        self.assertEqual({c: r["failures"] for c, r in rows.items()},
+                         {"smartpqi/delete/k2": {"lost": 1},
+                          "smartpqi/badinput": {"bad_accepted_out_of_range": 9,
+                                                "bad_accepted_wrapped": 10}})
+        self.assertEqual({r["verdict"] for r in rows.values()}, {"FAIL"})
+
+    def test_drive_not_lost(self):
+        tap = self.read_lines(self.d, "tap.log")
+        i = next(i for i, l in enumerate(tap)
+                 if l.startswith('# RELIABILITY {"cell": "smartpqi/delete/k2"'))
+        tap[i] = tap[i].replace('"lost": 1,', '"lost": 0,', 1)
+        self.write_lines(self.d, "tap.log", tap)
+        _, rows = boot_table(self.d, "stock")
+        # the guest's note on the missing device still fails the cell
+        self.assertEqual(rows["smartpqi/delete/k2"]["failures"], {"note": 1})
+        rec = json.loads(tap[i][len("# RELIABILITY "):])
+        rec["note"] = ""
+        tap[i] = "# RELIABILITY " + json.dumps(rec)
+        self.write_lines(self.d, "tap.log", tap)
+        _, rows = boot_table(self.d, "stock")
+        self.assertEqual(rows["smartpqi/delete/k2"]["verdict"], "PASS")
+
+
+class SavedScanstartBoot(BootDirCase):
+    """boot-scanstart-reliability: 16 writers on hisi_sas under the scan_start
+    model: two driver scans at once, PHY resets, failed I/O."""
+
+    def setUp(self):
+        super().setUp()
+        self.d = self.copy_boot("boot-scanstart-reliability")
+
+    def test_known_failures(self):
+        res, rows = boot_table(self.d, "scanstart")
+        self.assertEqual((res["passed"], res["failed"]), (1, 0))
+        self.assertEqual(rows["hisi_sas/writers/k16"]["failures"],
+                         {"io_errors": 668, "phy_resets": 4, "concurrent_scan_start": 2})
+
+    def test_one_scan_at_a_time(self):
+        tap = self.read_lines(self.d, "tap.log")
+        i = next(i for i, l in enumerate(tap) if l.startswith("# RELIABILITY {"))
+        rec = json.loads(tap[i][len("# RELIABILITY "):])
+        rec.update(concurrent_scan_start_max=1, phy_resets=0, io_errors=0)
+        tap[i] = "# RELIABILITY " + json.dumps(rec)
+        self.write_lines(self.d, "tap.log", tap)
+        _, rows = boot_table(self.d, "scanstart")
+        self.assertEqual(rows["hisi_sas/writers/k16"]["verdict"], "PASS")
+
+
+class SavedMultichannelBoot(BootDirCase):
+    """boot-multichannel-reliability: a real failing boot. Two writers' '- - -'
+    on smartpqi never return (the unbounded id walk); the guest reports the
+    cell as stuck and ends the VM before its case finishes."""
+
+    def setUp(self):
+        super().setUp()
+        self.d = self.copy_boot("boot-multichannel-reliability")
+
+    def test_stuck_cell_and_unfinished_case(self):
+        res, rows = boot_table(self.d, "multichannel")
+        r = res["results"]
+        self.assertEqual([(x["name"], x["ok"], x["why"]) for x in r],
+                         [("reliability", False, ["not run: boot ended early"])])
+        self.assertEqual((res["plan"], res["passed"], res["failed"]), (1, 0, 1))
+        self.assertEqual(res["cell_splats"], {"smartpqi/writers/k2": []})
+        self.assertEqual(rows["smartpqi/writers/k2"]["failures"],
+                         {"stuck_scans": 1, "absent_probes": 166})
+
+    def test_boot_fate(self):
+        self.edit_json(self.d, "boot.json", timed_out=True)
+        res, _ = boot_table(self.d, "multichannel")
+        self.assertEqual(res["results"][0]["why"], ["not run: boot timed out"])
+
+    def test_scan_returned(self):
+        tap = self.read_lines(self.d, "tap.log")
+        i = next(i for i, l in enumerate(tap) if l.startswith("# RELIABILITY {"))
+        tap[i] = tap[i].replace('"stuck": true', '"stuck": false', 1)
+        self.write_lines(self.d, "tap.log", tap)
+        _, rows = boot_table(self.d, "multichannel")
+        self.assertEqual(rows["smartpqi/writers/k2"]["failures"], {"absent_probes": 166})
+
+
+if __name__ == "__main__":
+    unittest.main()
