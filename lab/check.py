@@ -38,7 +38,7 @@ import matrix  # noqa: E402
 import personalities  # noqa: E402
 import reliability  # noqa: E402
 
-OUT = getattr(vm, "OUT", os.path.join(vm.TOP, "out"))
+OUT = vm.OUT
 
 # name, variant, case selection, per-boot limit (s), hung-task timeout (s)
 SUITES = [
@@ -316,7 +316,7 @@ def finish(tests, outdir, start, timings):
     elapsed = round(time.monotonic() - start)
     with open(os.path.join(outdir, "summary.json"), "w") as f:
         json.dump({"tap": lines, "phases_s": timings, "elapsed_s": elapsed,
-                   "accel": getattr(vm, "accel", lambda: "tcg")()}, f, indent=1)
+                   "accel": vm.accel()}, f, indent=1)
     print("# phases: " + ", ".join("%s %d s" % kv for kv in timings.items()))
     print("# results in %s, %d s" % (outdir, elapsed))
     print("%d passed, %d failed, %d xfail" % (len(tests) - failed - xfail, failed, xfail))
@@ -394,11 +394,6 @@ def check(a):
     t = time.monotonic()
     done = run_jobs(check_jobs(outdir, debian), a.boots)
     timings["boots"] = round(time.monotonic() - t)
-    try:
-        tests += [Test(n, ok, why) for n, ok, why in
-                  bench.analysis_tests() + personalities.check_tests()]
-    except Exception as e:  # a broken analysis is a failed test, not a crash
-        tests.append(Test("bench/analysis", False, repr(e)))
     tests += check_tests_of(done, outdir, debian, timings["boots"])
     return finish(tests, outdir, start, timings)
 

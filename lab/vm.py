@@ -8,8 +8,8 @@ A boot's verdicts come from three sources:
   * the boot's fate: a boot that exceeds its time limit, or that ends before
     the guest reports every planned case, fails the cases it did not finish.
 
-Runs under KVM when /dev/kvm can be opened read-write, else TCG;
-SASSCAN_ACCEL=kvm|tcg forces one.
+Runs under KVM when /dev/kvm opens read-write and the CPU has vmx or svm,
+else TCG; SASSCAN_ACCEL=kvm|tcg forces one.
 
 Usage: lab/vm.py --variant stock --cases 'lab_*' [--timeout S] [--name N]
        lab/vm.py --parse-only out/<run>/<name>   (re-judge stored logs)
@@ -101,13 +101,16 @@ def read_tap(tap):
         if m:
             n = int(m.group(2))
             directive = m.group(4) or ""
+            ok = m.group(1) is None
+            xfail = ok and directive.upper().startswith("XFAIL")
             nested = [l.strip() for l in pending if l.startswith("    ")]
+            if xfail:
+                why = [directive[5:].strip()]
+            else:
+                why = [] if ok else [directive or "guest check failed"]
             cases[n] = CaseResult(
-                number=n, name=m.group(3), guest_ok=m.group(1) is None,
-                skip=directive.upper().startswith("SKIP"),
-                xfail=m.group(1) is None and directive.upper().startswith("XFAIL"),
-                why=([directive[5:].strip()] if directive.upper().startswith("XFAIL") else [])
-                if m.group(1) is None else [directive or "guest check failed"],
+                number=n, name=m.group(3), guest_ok=ok,
+                skip=directive.upper().startswith("SKIP"), xfail=xfail, why=why,
                 diag=[l[2:] for l in pending if l.startswith("# ")],
                 subtests={"passed": sum(1 for l in nested if RESULT.match(l) and l.startswith("ok ")),
                           "failed": sum(1 for l in nested if l.startswith("not ok "))})
