@@ -122,6 +122,32 @@ static void record_unbounded(const struct bench_cell *c, const char *run, int re
 	jrec_emit(&r);
 }
 
+/*
+ * The LUs of the devices the driver lists (smartpqi forgets the deleted
+ * ones), from vsas' device list: -1 if unreadable.
+ */
+static int bench_listed(const struct bench_cell *c)
+{
+	char path[128], line[512];
+	unsigned int luns;
+	const char *at;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), VSAS_CFS "/%s/devices", c->name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		at = strstr(line, " luns=");
+		if (at && (strstr(line, "state=known") || strstr(line, "state=exposed")) &&
+		    sscanf(at, " luns=%u", &luns) == 1)
+			n += (int)luns;
+	}
+	fclose(f);
+	return n;
+}
+
 static long long rescan(struct bench_cell *c, const char *run, int rep)
 {
 	int before = host_device_count(c->host), fd, rc, host = c->host;
@@ -148,6 +174,7 @@ static long long rescan(struct bench_cell *c, const char *run, int rep)
 	jrec_int(&r, "devices", c->devs);
 	jrec_int(&r, "before", before);
 	jrec_int(&r, "after", host_device_count(host));
+	jrec_int(&r, "listed", bench_listed(c));
 	jrec_int(&r, "cmds", vsas_counter(host, "cmds"));
 	jrec_int(&r, "opc_total", total);
 	opcodes_json(&r, opc);
@@ -210,6 +237,9 @@ static int bench_rep(struct bench_cell *c, const char *run, int rep, const char 
 	us = rescan(c, run, rep);
 	if (us < 0)
 		return -1;
+	/* volumes the driver forgot (smartpqi) come back by its own scan, untimed */
+	if (knew)
+		vsas_rescan_forgotten(c->name, c->host);
 	if (!knew && us > SLOW_RESCAN_US) {
 		is_slow(c, run, true);
 		return 0;

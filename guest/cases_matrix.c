@@ -3,9 +3,11 @@
  * The scenario matrix, guest side. The host (lab/matrix.py) writes the cells
  * to run into /etc/sasscan/matrix.txt, one per line (grammar: docs/lab.md):
  *
- *   cell=ID pers=NAME kind=scan|delete|hotadd|writers|ioload|client req=C_T_L
- *       [topo=A,B,...] [set=attr=v;attr=v] [ch=C] [add=k=v,k=v]
- *       [opts=O_O] [prep=none|delete_all|delete_target|silent_remove] [full=1]
+ *   cell=ID pers=NAME kind=scan|delete|hotadd|writers|ioload|client|volume|state|
+ *                           drvrescan
+ *       req=C_T_L [topo=A,B,...] [set=attr=v;attr=v] [ch=C] [add=k=v,k=v]
+ *       [opts=O_O] [prep=none|delete_all|delete_target|silent_remove|
+ *                   del_lun_n|del_lun0|del_volumes] [full=1] [state=S]
  *
  * For every cell the case creates a fresh vsas host, prepares it (deletes
  * devices, hot-adds one, starts I/O), resets the counters, writes the request
@@ -30,6 +32,27 @@
  * the firmware still has) and nothing the firmware lacks may appear; a
  * request for everything (full=1) must also find every firmware device.
  * What a narrower option finds beyond that is recorded, not judged.
+ *
+ * kind=volume cells delete volumes (LUNs of the driver's channels >= 1) with
+ * their sysfs delete attribute: @prep del_lun_n the last LUN > 0 of a target
+ * holding several, del_lun0 LUN 0 of such a target, del_volumes every device
+ * on channels >= 1; then the request. The record adds absent_lun_probes and
+ * absent_cmds (commands to an address the driver has no device for): a scan
+ * that brings the volumes back must not probe addresses that do not exist.
+ * kind=state cells delete every device, set the host's driver_state to
+ * @state (reset, discovery: the driver exposes nothing new), let the driver
+ * list one more device (@add, mode=known), then write the request: only the
+ * transport's channel-0 devices may come back (expected = the firmware's
+ * channel-0 devices; anything else found is an extra device).
+ *
+ * Expected devices are those the modelled driver lists after the request
+ * (vsas_listed_devices()): a user scan can only bring back what the driver
+ * knows. A device the firmware has and the driver no longer lists (smartpqi
+ * forgets a device whose scsi_device a user deletes, pqi_slave_destroy()) is
+ * counted apart as unlisted_devices: recorded, not a failure of the scan.
+ * kind=drvrescan cells delete volumes as kind=volume does, then write 1 to
+ * the host's "rescan" attribute (the driver's own scan) instead of the scan
+ * attribute; expected there: every device the firmware has.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +75,7 @@
 
 struct cell {
 	char id[64], pers[32], kind[16], req[64], topo[256], set[256], add[128];
-	char opts[128], prep[24];
+	char opts[128], prep[24], state[16];
 	int ch;
 	bool full;
 };
@@ -178,8 +201,8 @@ static void client_opts(struct cell *c, int id, char *opts, size_t size)
 
 /* The device sets of a client cell: firmware, before, must stay, after, lsscsi. */
 struct client_sets {
-	char fw[8192], before[8192], must[8192], have[8192], ls[8192];
-	int nfw;
+	char fw[8192], before[8192], must[8192], have[8192], ls[8192], listed[8192];
+	int nfw, nlisted;
 };
 
 static void client_record(const struct cell *c, int host, const char *opts, const char *what,
@@ -204,6 +227,7 @@ static void client_record(const struct cell *c, int host, const char *opts, cons
 	jrec_int(&r, "extra_devices", count_words_in(s->have, s->fw, false));
 	jrec_int(&r, "firmware_devices", s->nfw);
 	jrec_int(&r, "firmware_found", count_words_in(s->fw, s->have, true));
+	jrec_int(&r, "unlisted_devices", count_words_in(s->fw, s->listed, false));
 	jrec_int(&r, "full", c->full);
 	jrec_int(&r, "lsscsi_agrees", !strcmp(s->have, s->ls));
 	jrec_strn(&r, "expected", s->must, 300);
@@ -236,9 +260,9 @@ static void run_client_cell(struct cell *c, const char *name, int host)
 	client_opts(c, id, opts, sizeof(opts));
 	host_device_string(host, s.before, sizeof(s.before));
 	s.nfw = vsas_fw_devices(name, &all, s.fw, sizeof(s.fw));
-	/* what must be there afterwards */
+	/* what must be there afterwards (full=1: set after the run) */
 	snprintf(s.must, sizeof(s.must), "%s",
-		 c->full || !strcmp(c->prep, "silent_remove") ? s.fw : s.before);
+		 !strcmp(c->prep, "silent_remove") ? s.fw : s.before);
 	vsas_reset_counters(host);
 	t0 = now_ms();
 	rc = run_capture(out, sizeof(out), "rescan-scsi-bus.sh --hosts=%d %s 2>&1", host, opts);
@@ -248,6 +272,10 @@ static void run_client_cell(struct cell *c, const char *name, int host)
 	sleep_ms(300);
 	host_device_string(host, s.have, sizeof(s.have));
 	lsscsi_string(host, s.ls, sizeof(s.ls));
+	/* "everything": what the driver lists (smartpqi forgets deleted devices) */
+	s.nlisted = vsas_listed_devices(name, &all, s.listed, sizeof(s.listed));
+	if (c->full)
+		snprintf(s.must, sizeof(s.must), "%s", s.listed);
 	if (rc)
 		diag("rescan-scsi-bus.sh --hosts=%d %s: rc %d, said:\n%.2000s", host, opts, rc,
 		     out);
@@ -273,6 +301,73 @@ static void prepare_ioload(struct run *m)
 	sleep_ms(300);
 }
 
+/*
+ * kind=volume: delete volumes as @prep says (see the top of the file); 0 if
+ * something was deleted. A "multi" target has a LUN > 0 on channel >= 1.
+ */
+static int delete_volumes(int host, const char *prep, char *what, size_t size)
+{
+	struct scsi_addr devs[256];
+	char path[256];
+	int n, i, pick = -1, rc = -ENOENT, j;
+
+	n = host_devices(host, devs, 256);
+	for (i = 0; i < n; i++) {
+		if (devs[i].channel == 0)
+			continue;
+		if (!strcmp(prep, "del_volumes")) {
+			snprintf(path, sizeof(path),
+				 "/sys/class/scsi_device/%d:%u:%u:%llu/device/delete",
+				 host, devs[i].channel, devs[i].id, devs[i].lun);
+			rc = write_str(path, "1");
+			if (rc)
+				break;
+			continue;
+		}
+		if (!strcmp(prep, "del_lun_n") && devs[i].lun > 0)
+			pick = i;	/* the last one */
+		if (!strcmp(prep, "del_lun0") && devs[i].lun == 0 && pick < 0)
+			for (j = 0; j < n; j++)
+				if (devs[j].channel == devs[i].channel &&
+				    devs[j].id == devs[i].id && devs[j].lun > 0)
+					pick = i;
+	}
+	if (!strcmp(prep, "del_volumes")) {
+		snprintf(what, size, "delete every volume (ch >= 1)");
+		return rc;
+	}
+	if (pick < 0) {
+		snprintf(what, size, "%s: no such volume", prep);
+		return -ENOENT;
+	}
+	snprintf(what, size, "%s: delete %u:%u:%llu", prep, devs[pick].channel, devs[pick].id,
+		 devs[pick].lun);
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/delete",
+		 host, devs[pick].channel, devs[pick].id, devs[pick].lun);
+	return write_str(path, "1");
+}
+
+/* kind=state: every device deleted, driver_state set, one device listed */
+static void prepare_state(const struct cell *c, struct run *m)
+{
+	char cmd[160], *p;
+	int rc;
+
+	delete_all_devices(m->host);
+	wait_devices(m->host, "", 5000);
+	m->prep_rc = vsas_set(m->name, "driver_state", c->state);
+	snprintf(cmd, sizeof(cmd), "add %s", c->add);
+	for (p = cmd; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	rc = c->add[0] ? vsas_devcmd(m->name, cmd) : 0;
+	if (!m->prep_rc)
+		m->prep_rc = rc;
+	vsas_devcmd(m->name, "flush");
+	snprintf(m->prep, sizeof(m->prep), "delete all; driver_state=%s; %s", c->state,
+		 c->add[0] ? cmd : "");
+}
+
 /* The kind's preparation before the request (see the top of the file). */
 static void prepare(const struct cell *c, struct run *m)
 {
@@ -294,6 +389,11 @@ static void prepare(const struct cell *c, struct run *m)
 		vsas_devcmd(m->name, "flush");
 	} else if (!strcmp(c->kind, "ioload")) {
 		prepare_ioload(m);
+	} else if (!strcmp(c->kind, "volume") || !strcmp(c->kind, "drvrescan")) {
+		m->prep_rc = delete_volumes(m->host, c->prep, m->prep, sizeof(m->prep));
+		vsas_devcmd(m->name, "flush");
+	} else if (!strcmp(c->kind, "state")) {
+		prepare_state(c, m);
 	}
 }
 
@@ -343,9 +443,27 @@ static void record_unbounded(const struct cell *c, const struct run *m, pid_t w2
 static void record_bounded(const struct cell *c, struct run *m, const int rc[2],
 			   long long elapsed, const long long io[3])
 {
-	static char expect[8192], have[8192];
-	int host = m->host, nexp = vsas_fw_devices(m->name, &m->r, expect, sizeof(expect));
+	static char expect[8192], have[8192], fw[8192], listed[8192];
+	struct req ch0 = m->r;
+	bool state = !strcmp(c->kind, "state"), drvrescan = !strcmp(c->kind, "drvrescan");
+	int host = m->host, nexp;
 	struct jrec r;
+
+	/* kind=state: only the transport's channel-0 devices may come back */
+	if (state && (ch0.wild_ch || ch0.ch == 0)) {
+		ch0.wild_ch = false;
+		ch0.ch = 0;
+	} else if (state) {
+		ch0.ch = ~0U;	/* nothing */
+		ch0.wild_ch = false;
+	}
+	/* what the driver lists; the driver's own rescan: what the firmware has */
+	if (drvrescan)
+		nexp = vsas_fw_devices(m->name, &ch0, expect, sizeof(expect));
+	else
+		nexp = vsas_listed_devices(m->name, &ch0, expect, sizeof(expect));
+	vsas_fw_devices(m->name, &m->r, fw, sizeof(fw));
+	vsas_listed_devices(m->name, &m->r, listed, sizeof(listed));
 
 	host_device_string(host, have, sizeof(have));
 	record_head(&r, c, m);
@@ -357,6 +475,8 @@ static void record_bounded(const struct cell *c, struct run *m, const int rc[2],
 	jrec_int(&r, "expected_devices", nexp);
 	jrec_int(&r, "found_devices", count_words_in(expect, have, true));
 	jrec_int(&r, "extra_devices", count_words_in(have, expect, false));
+	/* the firmware has them, the driver does not list them (and so no scan finds them) */
+	jrec_int(&r, "unlisted_devices", count_words_in(fw, listed, false));
 	jrec_strn(&r, "expected", expect, 300);
 	jrec_strn(&r, "before", m->before, 300);
 	jrec_strn(&r, "after", have, 300);
@@ -376,6 +496,15 @@ static void record_bounded(const struct cell *c, struct run *m, const int rc[2],
 	jrec_int(&r, "port_enables", CTR("port_enables"));
 	jrec_int(&r, "scan_stuck", CTR("scan_stuck"));
 	jrec_int(&r, "cmds", CTR("cmds"));
+	if (state || drvrescan || !strcmp(c->kind, "volume")) {
+		jrec_int(&r, "absent_lun_probes", CTR("absent_lun_probes"));
+		jrec_int(&r, "absent_cmds", CTR("absent_cmds"));
+		jrec_int(&r, "report_luns_refused", CTR("report_luns_refused"));
+		jrec_int(&r, "user_scan_reports", CTR("user_scan_reports"));
+		jrec_int(&r, "user_scan_busy", CTR("user_scan_busy"));
+		jrec_int(&r, "user_scan_entries", CTR("user_scan_entries"));
+		jrec_int(&r, "rescans", CTR("rescans"));
+	}
 	jrec_emit(&r);
 }
 
@@ -388,6 +517,18 @@ static bool request(const struct cell *c, struct run *m)
 	pid_t w, w2 = -1;
 
 	m->t0 = now_ms();
+	if (!strcmp(c->kind, "drvrescan")) {
+		/* the driver's own scan: synchronous (smartpqi pqi_scan_start()) */
+		char path[96];
+
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/rescan", m->host);
+		rc[0] = write_str(path, "1");
+		elapsed = now_ms() - m->t0;
+		vsas_devcmd(m->name, "flush");
+		sleep_ms(300);
+		record_bounded(c, m, rc, elapsed, io);
+		return true;
+	}
 	w = writer_start(m->host, c->req, &fd);
 	if (!strcmp(c->kind, "writers"))
 		w2 = writer_start(m->host, c->req, &fd2);
@@ -464,9 +605,10 @@ static bool known(const char *word, const char *const *list)
 static int matrix_line(const char *line)
 {
 	static const char *const kinds[] = { "scan", "delete", "hotadd", "writers", "ioload",
-					     "client", NULL };
+					     "client", "volume", "state", "drvrescan", NULL };
 	static const char *const preps[] = { "", "none", "delete_all", "delete_target",
-					     "silent_remove", NULL };
+					     "silent_remove", "del_lun_n", "del_lun0",
+					     "del_volumes", NULL };
 	struct cell c = { .ch = -1 };
 	const struct cell_key keys[] = {
 		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),
@@ -475,6 +617,7 @@ static int matrix_line(const char *line)
 		CELL_STR_KEY("add", c.add, false), CELL_STR_KEY("opts", c.opts, false),
 		CELL_STR_KEY("prep", c.prep, false), CELL_BOOL_KEY("full", &c.full, false),
 		CELL_INT_KEY("ch", &c.ch, 0, 0, false),
+		CELL_STR_KEY("state", c.state, false),
 	};
 	char err[160];
 

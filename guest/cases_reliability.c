@@ -307,7 +307,7 @@ static int duplicate_wwids(int host)
 	return dups;
 }
 
-/* Wait for the host to settle on the firmware's set, then count differences. */
+/* Wait for the host to settle on the driver's set, then count differences. */
 static void compare_devices(const char *name, int host, struct figures *f)
 {
 	static char expect[16384], have[16384];
@@ -316,9 +316,10 @@ static void compare_devices(const char *name, int host, struct figures *f)
 
 	req_parse("- - -", &all);
 	vsas_devcmd(name, "flush");
-	vsas_fw_devices(name, &all, expect, sizeof(expect));
+	/* what the driver lists: smartpqi forgets a device a user deletes */
+	vsas_listed_devices(name, &all, expect, sizeof(expect));
 	if (!wait_devices(host, expect, 3000))
-		vsas_fw_devices(name, &all, expect, sizeof(expect));
+		vsas_listed_devices(name, &all, expect, sizeof(expect));
 	host_device_string(host, have, sizeof(have));
 	lost = count_words_in(expect, have, false);
 	stale = count_words_in(have, expect, false);
@@ -603,8 +604,11 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		}
 		f->rounds++;
 		progress(c, f);
-		if (del)	/* what was deleted comes back with a full scan */
+		if (del) {	/* what was deleted comes back with a full scan */
 			scan_host(host, "- - -");
+			/* ... or, what the driver forgot (smartpqi), its own scan */
+			vsas_rescan_forgotten("rel", host);
+		}
 		compare_devices("rel", host, f);
 	}
 	pool_stop(&p);
@@ -708,8 +712,12 @@ static void run_removals(const struct rcell *c, struct figures *f)
  * The documented grammar of the scan attribute (scsi_sysfs.c scsi_scan()):
  * three whitespace-separated fields, each "-" (wildcard) or a number in C
  * notation (simple_strtoull base 0: 0x hex, leading 0 octal), nothing after
- * the third; for a SAS host C <= max_channel, T < max_id (or an rphy's id),
- * L < max_lun, and C and T fit the transport's 32-bit arguments.
+ * the third; C and T must fit the transport's 32-bit arguments.
+ * G_RANGE: beyond the host's limits (C > max_channel, T >= max_id and no
+ * rphy's id, L >= max_lun, or beyond 64 bits). Stock honours such requests
+ * and so does the fix (no range refusal: docs/design.md): accepted or
+ * refused, they must change nothing, like any other request that selects
+ * nothing.
  */
 /*
  * G_WRAP: a number the midlayer cannot hand on as written. scsi_scan()
@@ -1063,8 +1071,6 @@ static const char *bad_judge(enum gclass g, ssize_t w, const struct snap *a,
 	s->acc_valid += g == G_VALID;
 	if (g == G_SYNTAX)
 		why = "accepted though not in the grammar";
-	else if (g == G_RANGE)
-		why = "accepted though out of range";
 	else if (g == G_WRAP)
 		why = "accepted: the midlayer truncated it";
 	else if (strcmp(a->devs, b->devs) || a->resets != b->resets || a->removed != b->removed)

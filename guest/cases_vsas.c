@@ -750,6 +750,10 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 	CHECK(vsas_set("cfg", "topology", "0:1") == -EINVAL, "topology ch0 id");
 	CHECK(vsas_set("cfg", "topology", "1") == -EINVAL, "topology ch1 no id");
 	CHECK(vsas_set("cfg", "topology", "0 1:2/0") == -EINVAL, "0 LUNs");
+	CHECK(vsas_set("cfg", "topology", "0 1:0:16383/2") == -EINVAL, "LUN past 0x3fff");
+	CHECK(vsas_set("cfg", "topology", "0:0:1") == -EINVAL, "topology ch0 lun");
+	CHECK(vsas_set("cfg", "report_luns", "some") == -EINVAL, "report_luns some");
+	CHECK(vsas_set("cfg", "driver_state", "sleepy") == -EINVAL, "driver_state sleepy");
 	snprintf(path, sizeof(path), VSAS_CFS "/cfg/devices");
 	CHECK(read_str(path, buf, sizeof(buf)) == 0, "bad topology left devices: %s", buf);
 	CHECK(vsas_set("cfg", "max_channel", "1") == 0, "max_channel 1");
@@ -768,6 +772,326 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 		CHECK(vsas_set("cfg", "topology", "0") == -EBUSY, "topology while enabled");
 	}
 	vp_down("cfg");
+	return CASE_RESULT();
+}
+
+/* ---- volumes: LUNs of a shared target (smartpqi, hpsa) ------------------- */
+
+/* sg_luns -q of h:c:t:l as "L L ..." (hex), into @buf; the shell status */
+static int report_luns_of(int host, unsigned int ch, unsigned int id, unsigned long long lun,
+			  char *buf, size_t size)
+{
+	char disk[32], *p;
+	size_t n;
+	int rc;
+
+	vsas_disk(host, ch, id, lun, disk, sizeof(disk));
+	if (!disk[0]) {
+		snprintf(buf, size, "(no disk)");
+		return -ENODEV;
+	}
+	rc = run_capture(buf, size, "sg_luns -q /dev/%s 2>/dev/null", disk);
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = '\0';
+	return rc;
+}
+
+GUEST_CASE(vsas_volumes,
+	   "vsas smartpqi: volumes are LUNs of shared targets, added and removed one by one; "
+	   "REPORT LUNS all/self/none; driver_state and hidden are accepted")
+{
+	static const char *const want = "0:0:0 1:0:0 1:0:1 1:0:3 2:0:0 3:2:1";
+	char buf[512], path[128];
+	int host, rc;
+
+	if (vsas_load())
+		return CASE_FAIL;
+	host = vsas_create("vol", "smartpqi", NULL, "0 1:0:0 1:0:1 1:0:3 2:0:0 3:2:1");
+	CHECK(host >= 0, "creating the smartpqi host failed");
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(vsas_expect_devices(host, want, 20000), "volumes at load");
+	CHECK(vsas_counter(host, "absent_cmds") == 0 &&
+	      vsas_counter(host, "absent_lun_probes") == 0,
+	      "load probed absent addresses: absent_cmds %lld absent_lun_probes %lld",
+	      vsas_counter(host, "absent_cmds"), vsas_counter(host, "absent_lun_probes"));
+	CHECK(vsas_check_inquiry(host, 1, 0, 3, "VSAS", "LOGICAL VOLUME"), "1:0:3 inquiry");
+	/* REPORT LUNS sent to volume 0 */
+	report_luns_of(host, 1, 0, 0, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0000000000000000 0001000000000000 0003000000000000"),
+	      "report_luns=all: '%s'", buf);
+	CHECK(vsas_set("vol", "report_luns", "self") == 0, "report_luns self");
+	report_luns_of(host, 1, 0, 3, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0003000000000000"), "report_luns=self: '%s'", buf);
+	CHECK(vsas_set("vol", "report_luns", "none") == 0, "report_luns none");
+	CHECK(report_luns_of(host, 1, 0, 0, buf, sizeof(buf)) != 0, "report_luns=none answered");
+	CHECK(vsas_counter(host, "report_luns_refused") >= 1, "report_luns_refused not counted");
+	snprintf(path, sizeof(path), VSAS_CFS "/vol/report_luns");
+	CHECK(read_str(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "none", 4), "read back '%s'",
+	      buf);
+	CHECK(vsas_set("vol", "report_luns", "all") == 0, "report_luns all");
+	/* one volume leaves and comes back alone */
+	CHECK(vsas_devcmd("vol", "remove ch=1 id=0 lun=1") == 0, "remove volume 1");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 1:0:3 2:0:0 3:2:1", 10000),
+	      "only volume 1 removed");
+	vsas_devcmd("vol", "flush");
+	CHECK(vsas_devcmd("vol", "add ch=1 id=0 lun=3") == -EEXIST, "LUN 3 taken");
+	CHECK(vsas_devcmd("vol", "add ch=1 id=0 lun=2 luns=2") == -EEXIST, "LUNs 2-3 overlap");
+	rc = vsas_devcmd("vol", "add ch=1 id=0 lun=1");
+	CHECK(rc == 0, "add volume 1: %d", rc);
+	CHECK(vsas_expect_devices(host, want, 10000), "volume 1 back");
+	/* LUN 0 gone, LUN 1 and 3 stay */
+	CHECK(vsas_devcmd("vol", "remove ch=1 id=0 lun=0") == 0, "remove volume 0");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 1:0:3 2:0:0 3:2:1", 10000),
+	      "only volume 0 removed");
+	report_luns_of(host, 1, 0, 1, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0001000000000000 0003000000000000"), "report_luns=all without 0: '%s'",
+	      buf);
+	/* driver-state knobs: accepted and shown */
+	CHECK(vsas_set("vol", "driver_state", "reset") == 0, "driver_state reset");
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/state", host);
+	CHECK(run("grep -qx 'driver_state reset' %s", path) == 0, "state shows driver_state");
+	CHECK(vsas_set("vol", "driver_state", "ok") == 0, "driver_state ok");
+	CHECK(vsas_devcmd("vol", "set ch=1 id=0 lun=3 hidden=1") == 0, "set hidden");
+	snprintf(path, sizeof(path), VSAS_CFS "/vol/devices");
+	CHECK(run("grep -q 'ch=1 id=0 luns=1 lun=3 .*hidden=1' %s", path) == 0, "hidden listed");
+	CHECK(vsas_devcmd("vol", "set ch=1 id=0 lun=9 hidden=1") == -ENOENT, "set of no volume");
+	/* a volume LUN on a personality without volumes */
+	CHECK(vsas_destroy("vol") == 0, "removing host vol failed");
+	host = vsas_create("vol", "mpt3sas", NULL, "0 1:0:1");
+	CHECK(host < 0, "mpt3sas accepted a RAID volume at LUN 1");
+	if (host >= 0)
+		vsas_destroy("vol");
+	return CASE_RESULT();
+}
+
+/*
+ * ---- ->user_scan_devices() on any kernel: debugfs scan_devices ------------
+ * vsas' scan_devices runs the personality's hook and scans what it reports
+ * as the fixed sas_user_scan() does (docs/design.md). It checks the
+ * hook's reports on a kernel without the series; the real hook runs only on
+ * a fixed kernel (the matrix's volume cells).
+ */
+
+static int sd_scan(int host, const char *req)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/scan_devices", host);
+	return write_str(path, req);
+}
+
+static void sd_delete(int host, const char *ctl)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%s/device/delete", host, ctl);
+	if (write_str(path, "1"))
+		diag("delete %d:%s failed", host, ctl);
+}
+
+/* delete the devices on channels >= 1 */
+static void sd_delete_volumes(int host)
+{
+	struct scsi_addr devs[64];
+	char ctl[64];
+	int n = host_devices(host, devs, 64), i;
+
+	for (i = 0; i < n; i++)
+		if (devs[i].channel) {
+			snprintf(ctl, sizeof(ctl), "%u:%u:%llu", devs[i].channel, devs[i].id,
+				 devs[i].lun);
+			sd_delete(host, ctl);
+		}
+}
+
+/* commands to addresses no device holds, and probes of targets nobody knows */
+static long long sd_absent(int host)
+{
+	return vsas_counter(host, "absent_cmds") + vsas_counter(host, "absent_probes");
+}
+
+/* hpsa volumes: every report_luns option, LUN 0 and LUN > 0 */
+static bool sd_volumes(const char *pers)
+{
+	static const char *const rls[] = { "all", "self", "none" };
+	static const char *const all = "0:0:0 1:0:0 1:0:1 1:0:2 2:0:0 3:0:0";
+	int host = vsas_create("sd", pers, NULL, "0 1:0:0 1:0:1 1:0:2 2:0:0 3:0:0"), rc;
+	char path[128];
+	unsigned int i;
+
+	CHECK(host >= 0, "%s host", pers);
+	if (host < 0)
+		return false;
+	CHECK(vsas_expect_devices(host, all, 20000), "%s at load", pers);
+	for (i = 0; i < 3; i++) {
+		CHECK(vsas_set("sd", "report_luns", rls[i]) == 0, "report_luns %s", rls[i]);
+		vsas_reset_counters(host);
+		sd_delete(host, "1:0:0");
+		CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+		CHECK(vsas_expect_devices(host, all, 5000), "%s %s: LUN 0 back", pers, rls[i]);
+		sd_delete(host, "1:0:2");
+		CHECK(sd_scan(host, "1 - -") == 0, "scan_devices 1");
+		CHECK(vsas_expect_devices(host, all, 5000), "%s %s: LUN 2 back", pers, rls[i]);
+		sd_delete_volumes(host);
+		CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+		CHECK(vsas_expect_devices(host, all, 5000), "%s %s: all back", pers, rls[i]);
+		CHECK(sd_absent(host) == 0, "%s %s: %lld absent commands/probes", pers, rls[i],
+		      sd_absent(host));
+	}
+	/* requests select entries: "2 - -" and "1 0 1" */
+	sd_delete_volumes(host);
+	CHECK(sd_scan(host, "2 - -") == 0, "scan_devices 2");
+	CHECK(vsas_expect_devices(host, "0:0:0 2:0:0", 5000), "%s: only ch 2", pers);
+	CHECK(sd_scan(host, "1 0 1") == 0, "scan_devices 1 0 1");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 2:0:0", 5000), "%s: only 1:0:1", pers);
+	/* driver states: -EBUSY, nothing exposed */
+	CHECK(vsas_set("sd", "driver_state", "reset") == 0, "reset");
+	rc = sd_scan(host, "- - -");
+	CHECK(rc == -EBUSY, "%s in reset: rc %d", pers, rc);
+	CHECK(vsas_set("sd", "driver_state", "discovery") == 0, "discovery");
+	CHECK(sd_scan(host, "- - -") == -EBUSY, "%s in discovery", pers);
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 2:0:0", 1000), "%s: busy exposed", pers);
+	CHECK(vsas_set("sd", "driver_state", "ok") == 0, "ok");
+	/* a hidden volume is not reported */
+	CHECK(vsas_devcmd("sd", "set ch=1 id=0 lun=2 hidden=1") == 0, "hide");
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 1:0:1 2:0:0 3:0:0", 5000), "%s: hidden",
+	      pers);
+	/*
+	 * Why per LUN: the firmware loses volume 0; a whole-target scan of
+	 * (1, 0) probes LUN 0 (no device: DID_NO_CONNECT) and stops, volume 1
+	 * stays lost; the per-LUN reports bring it back.
+	 */
+	CHECK(vsas_devcmd("sd", "remove ch=1 id=0 lun=0") == 0, "remove volume 0");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 2:0:0 3:0:0", 5000), "volume 0 gone");
+	sd_delete(host, "1:0:1");
+	vsas_reset_counters(host);
+	snprintf(path, sizeof(path), VSAS_DBG "/host%d/scan_generic", host);
+	CHECK(write_str(path, "1 0 -") == 0, "generic 1 0 -");
+	CHECK(vsas_expect_devices(host, "0:0:0 2:0:0 3:0:0", 2000),
+	      "%s: a whole-target scan found volume 1 without LUN 0", pers);
+	diag("%s: whole-target scan of (1, 0) without LUN 0: absent_cmds %lld", pers,
+	     vsas_counter(host, "absent_cmds"));
+	vsas_reset_counters(host);
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 2:0:0 3:0:0", 5000), "%s: volume 1 back",
+	      pers);
+	CHECK(sd_absent(host) == 0, "%s: %lld absent commands/probes", pers, sd_absent(host));
+	CHECK(vsas_destroy("sd") == 0, "remove sd");
+	return true;
+}
+
+/*
+ * smartpqi: no hook, and a user's delete makes the driver forget the volume
+ * (pqi_slave_destroy()): a user scan reports nothing and brings nothing
+ * back; the host's rescan attribute (the driver's own scan) does.
+ */
+static void sd_smartpqi(void)
+{
+	static const char *const all = "0:0:0 1:0:0 1:0:1 1:0:2 2:0:0 3:0:0";
+	int host = vsas_create("sd", "smartpqi", NULL, "0 1:0:0 1:0:1 1:0:2 2:0:0 3:0:0");
+	char path[128];
+
+	CHECK(host >= 0, "smartpqi host");
+	if (host < 0)
+		return;
+	CHECK(vsas_expect_devices(host, all, 20000), "smartpqi at load");
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/rescan", host);
+	vsas_reset_counters(host);
+	sd_delete(host, "1:0:0");
+	CHECK(vsas_counter(host, "devs_forgotten") == 1, "smartpqi: forgotten %lld",
+	      vsas_counter(host, "devs_forgotten"));
+	CHECK(vsas_devcmd("sd", "flush") == 0, "flush");
+	CHECK(run("grep -q 'ch=1 id=0 luns=1 lun=0 .*state=fw-only' " VSAS_CFS "/sd/devices")
+	      == 0, "smartpqi: the deleted volume is no longer listed");
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+	CHECK(vsas_counter(host, "user_scan_reports") == 0, "smartpqi has no hook: %lld reports",
+	      vsas_counter(host, "user_scan_reports"));
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 1:0:2 2:0:0 3:0:0", 2000),
+	      "smartpqi: a user scan brought a forgotten volume back");
+	CHECK(write_str(path, "1") == 0, "rescan attribute");
+	CHECK(vsas_expect_devices(host, all, 5000), "smartpqi: rescan attribute, volume back");
+	sd_delete_volumes(host);
+	/* cumulative: 1:0:0 above, now all five on channels >= 1 */
+	CHECK(vsas_counter(host, "devs_forgotten") == 6, "smartpqi: forgotten %lld",
+	      vsas_counter(host, "devs_forgotten"));
+	CHECK(scan_host(host, "- - -") == 0, "scan");
+	CHECK(vsas_expect_devices(host, "0:0:0", 2000), "smartpqi: '- - -' found forgotten ones");
+	CHECK(write_str(path, "1") == 0, "rescan attribute");
+	CHECK(vsas_expect_devices(host, all, 5000), "smartpqi: rescan attribute, all back");
+	CHECK(vsas_counter(host, "absent_cmds") == 0, "smartpqi: absent_cmds %lld",
+	      vsas_counter(host, "absent_cmds"));
+	CHECK(vsas_destroy("sd") == 0, "remove sd");
+}
+
+#define SD_WHAT "vsas ->user_scan_devices() reports (emulated transport): hpsa per LUN, " \
+	"mpt3sas LUN 0 without blocked, mpi3mr wildcard host_exposed; -EBUSY by state; " \
+	"smartpqi none (forgets deleted volumes, its rescan attribute adds them)"
+
+GUEST_CASE(vsas_scan_devices_emulated, SD_WHAT)
+{
+	char want[128];
+	int host, rc;
+
+	if (vsas_load())
+		return CASE_FAIL;
+	sd_smartpqi();
+	sd_volumes("hpsa");
+
+	/* mpt3sas: a BLOCKED PCIe device is listed, never added, never reported */
+	host = vsas_create("sd", "mpt3sas", NULL, "0 1:0 2:0");
+	CHECK(host >= 0, "mpt3sas host");
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 2:0:0", 20000), "mpt3sas at load");
+	CHECK(vsas_devcmd("sd", "add ch=2 id=5 blocked=1") == 0, "add blocked");
+	vsas_devcmd("sd", "flush");
+	sd_delete_volumes(host);
+	CHECK(vsas_set("sd", "driver_state", "discovery") == 0, "discovery");
+	CHECK(sd_scan(host, "- - -") == -EBUSY, "mpt3sas in discovery");
+	CHECK(vsas_set("sd", "driver_state", "ok") == 0, "ok");
+	vsas_reset_counters(host);
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 2:0:0", 5000), "mpt3sas: blocked skipped");
+	CHECK(vsas_counter(host, "user_scan_entries") == 2, "mpt3sas entries %lld",
+	      vsas_counter(host, "user_scan_entries"));
+	CHECK(vsas_destroy("sd") == 0, "remove sd");
+
+	/* mpi3mr: whole targets; one added in reset stays unexposed until the refresh */
+	host = vsas_create("sd", "mpi3mr", NULL, "0 1:0 1:1/2");
+	CHECK(host >= 0, "mpi3mr host");
+	if (host < 0)
+		return CASE_FAIL;
+	snprintf(want, sizeof(want), "0:0:0 1:0:0 1:1:0 1:1:1");
+	CHECK(vsas_expect_devices(host, want, 20000), "mpi3mr at load");
+	CHECK(vsas_set("sd", "report_luns", "none") == 0, "report_luns none");
+	sd_delete_volumes(host);
+	vsas_reset_counters(host);
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices");
+	CHECK(vsas_expect_devices(host, want, 5000), "mpi3mr: targets back (sequential scan)");
+	CHECK(vsas_counter(host, "user_scan_entries") == 2, "mpi3mr entries %lld",
+	      vsas_counter(host, "user_scan_entries"));
+	CHECK(vsas_counter(host, "absent_cmds") == 0, "mpi3mr absent_cmds %lld",
+	      vsas_counter(host, "absent_cmds"));
+	CHECK(vsas_set("sd", "driver_state", "reset") == 0, "reset");
+	CHECK(vsas_devcmd("sd", "add ch=1 id=5") == 0, "add in reset");
+	vsas_devcmd("sd", "flush");
+	CHECK(vsas_expect_devices(host, want, 1000), "mpi3mr: nothing exposed in reset");
+	rc = sd_scan(host, "- - -");
+	CHECK(rc == -EBUSY, "mpi3mr in reset: rc %d", rc);
+	CHECK(vsas_set("sd", "driver_state", "discovery") == 0, "discovery");
+	CHECK(sd_scan(host, "- - -") == 0, "mpi3mr reports in discovery");
+	CHECK(vsas_expect_devices(host, want, 2000), "mpi3mr: not host_exposed, not reported");
+	CHECK(vsas_set("sd", "driver_state", "reset") == 0, "reset again");
+	CHECK(vsas_set("sd", "driver_state", "ok") == 0, "ok: the refresh exposes it");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 1:1:0 1:1:1 1:5:0", 5000),
+	      "mpi3mr: exposed after the reset");
+	CHECK(vsas_destroy("sd") == 0, "remove sd");
 	return CASE_RESULT();
 }
 
@@ -955,26 +1279,27 @@ static int kallsyms_find(const char *const *names, bool *found, int n)
 }
 
 /*
- * Has the running kernel the fix series' ->user_scan_targets()? Its
- * scsi_transport_sas exports sas_scan_report_target() (patches/0005). 1 or
- * 0 when /proc/kallsyms lists scsi_transport_sas (sas_attach_transport,
- * loaded with vsas); -1 (key omitted) when it cannot tell.
+ * Has the running kernel the fix series' ->user_scan_devices()? Its
+ * scsi_transport_sas exports sas_scan_report_device() (docs/design.md).
+ * 1 or 0 when /proc/kallsyms lists scsi_transport_sas (sas_attach_transport,
+ * loaded with vsas); -1 (keys omitted) when it cannot tell. *@vsas: vsas has
+ * its hook (vsas_user_scan_devices), -1 if vsas is not listed.
  */
-static int reg_user_scan_targets(void)
+static int reg_user_scan_devices(int *vsas)
 {
 	static const char *const syms[] = {
-		"sas_attach_transport", "sas_scan_report_target",
-		"vsas_find_personality", "vsas_user_scan_targets",
+		"sas_attach_transport", "sas_scan_report_device",
+		"vsas_find_personality", "vsas_user_scan_devices",
 	};
 	bool found[sizeof(syms) / sizeof(syms[0])];
 
+	*vsas = -1;
 	if (kallsyms_find(syms, found, (int)(sizeof(syms) / sizeof(syms[0]))) || !found[0]) {
-		diag("user_scan_targets: /proc/kallsyms does not list %s, key omitted", syms[0]);
+		diag("user_scan_devices: /proc/kallsyms does not list %s, key omitted", syms[0]);
 		return -1;
 	}
-	/* vsas picks its limits by the headers it was built against */
-	if (found[2] && found[3] != found[1])
-		diag("user_scan_targets: kernel %d, vsas built with it %d", found[1], found[3]);
+	if (found[2])
+		*vsas = found[3];
 	return found[1];
 }
 
@@ -983,7 +1308,7 @@ GUEST_CASE(vsas_registry_report,
 {
 	char list[4096], *names[REG_MAX_PERS];
 	struct jrec r;
-	int i, n, ust;
+	int i, n, usd, vusd;
 
 	if (vsas_load())
 		return CASE_FAIL;
@@ -993,14 +1318,16 @@ GUEST_CASE(vsas_registry_report,
 	n = reg_personalities(list, sizeof(list), names, REG_MAX_PERS);
 	if (n < 0)
 		return CASE_FAIL;
-	ust = reg_user_scan_targets();
+	usd = reg_user_scan_devices(&vusd);
 	jrec_init(&r, REG_TAG);
 	jrec_begin(&r, "personalities", '[');
 	for (i = 0; i < n; i++)
 		jrec_str(&r, NULL, names[i]);
 	jrec_end(&r);
-	if (ust >= 0)
-		jrec_int(&r, "user_scan_targets", ust);
+	if (usd >= 0)
+		jrec_int(&r, "user_scan_devices", usd);
+	if (usd >= 0 && vusd >= 0)
+		jrec_int(&r, "vsas_user_scan_devices", vusd);
 	jrec_begin(&r, "hosts", '{');
 	for (i = 0; i < n; i++)
 		if (reg_host(&r, names[i]))

@@ -392,7 +392,22 @@ bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
 	       (r->wild_lun || r->lun == lun);
 }
 
+static int vsas_devices_in(const char *name, const struct req *r, bool listed, char *buf,
+			   size_t size);
+
 int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t size)
+{
+	return vsas_devices_in(name, r, false, buf, size);
+}
+
+int vsas_listed_devices(const char *name, const struct req *r, char *buf, size_t size)
+{
+	return vsas_devices_in(name, r, true, buf, size);
+}
+
+/* @listed: only what the driver's list has too (not state=fw-only) */
+static int vsas_devices_in(const char *name, const struct req *r, bool listed, char *buf,
+			   size_t size)
 {
 	char path[256], *list, *line, *save;
 	struct scsi_addr devs[512];
@@ -412,14 +427,18 @@ int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t siz
 	fclose(f);
 	for (line = strtok_r(list, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		const char *at = strstr(line, "ch=");
-		unsigned int ch, luns, l;
+		const char *at = strstr(line, "ch="), *first = strstr(line, " lun=");
+		unsigned int ch, luns, l, lun0 = 0;
 		int id;
 
 		if (!at || strstr(line, "state=gone") ||
+		    (listed && strstr(line, "state=fw-only")) ||
 		    sscanf(at, "ch=%u id=%d luns=%u", &ch, &id, &luns) != 3 || id < 0)
 			continue;
-		for (l = 0; l < luns && n < 512; l++)
+		/* a volume's LUNs start at lun= (older vsas: always 0) */
+		if (first && sscanf(first, " lun=%u", &lun0) != 1)
+			lun0 = 0;
+		for (l = lun0; l < lun0 + luns && n < 512; l++)
 			if (req_selects(r, ch, (unsigned int)id, l)) {
 				devs[n].channel = ch;
 				devs[n].id = (unsigned int)id;
@@ -542,4 +561,22 @@ void cells_end_boot(const char *tag, const char *id)
 	sleep_ms(500);
 	reboot(RB_AUTOBOOT);
 	_exit(1);
+}
+
+int vsas_rescan_forgotten(const char *name, int host)
+{
+	static char fw[16384], listed[16384];
+	struct req all;
+	char path[96];
+	int nfw, nlisted;
+
+	req_parse("- - -", &all);
+	nfw = vsas_fw_devices(name, &all, fw, sizeof(fw));
+	nlisted = vsas_listed_devices(name, &all, listed, sizeof(listed));
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/rescan", host);
+	if (nfw == nlisted || access(path, W_OK))
+		return 0;
+	write_str(path, "1");
+	vsas_devcmd(name, "flush");
+	return 1;
 }

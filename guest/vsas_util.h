@@ -162,6 +162,20 @@ bool req_selects(const struct req *r, unsigned int ch, unsigned int id,
  */
 int vsas_fw_devices(const char *name, const struct req *r, char *buf, size_t size);
 /*
+ * The same, of the devices the modelled driver lists too (vsas state known or
+ * exposed): what a user scan can bring back. A device the firmware has and
+ * the driver does not list (state=fw-only: a silent add; smartpqi after a
+ * user's delete, which makes the driver forget it) only the driver's own
+ * rescan adds.
+ */
+int vsas_listed_devices(const char *name, const struct req *r, char *buf, size_t size);
+/*
+ * Devices the firmware has and the driver of host @name (scsi_host @host) no
+ * longer lists (smartpqi after a user's delete): run the driver's own scan,
+ * its "rescan" host attribute, if it has one. 1 if it did, else 0.
+ */
+int vsas_rescan_forgotten(const char *name, int host);
+/*
  * A cell's request as lab/matrix.py wrote it into a scan string, in place: '_'
  * for spaces, "over" for "<max_channel + 1> - -", "@id" for the target id of
  * a channel-0 device of host @name (the transport assigns those).

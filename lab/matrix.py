@@ -75,6 +75,74 @@ def client_scenarios(p, profile):
     return out
 
 
+# Volume cells (kind=volume): what a volume answers to REPORT LUNS is
+# firmware behaviour the drivers' source does not show (docs/vsas.md), so
+# every deletion runs under each vsas report_luns option.
+REPORT_LUNS = ("all", "self", "none")
+# (scenario name part, guest prep): delete one volume at LUN > 0, the
+# volume at LUN 0 of a target that has more, every device on channels >= 1
+VOLUME_PREPS = [("delete LUN>0", "del_lun_n"), ("delete LUN 0", "del_lun0"),
+                ("delete all volumes", "del_volumes")]
+# make check: at most a few cells (each runs on stock and fixed)
+VOLUME_REDUCED = {("smartpqi", "delete LUN 0 [report_luns=self], - - -"),
+                  ("hpsa", "delete all volumes [report_luns=none], - - -"),
+                  ("smartpqi", "driver_state=reset, hot-add unannounced, - - -"),
+                  ("smartpqi", "delete LUN 0, rescan attribute")}
+
+# Why a user scan does not bring back what a forgets_deleted driver
+# (smartpqi) no longer lists: shown in the cell, not judged a failure.
+FORGOTTEN_WHY = ("%d deleted devices not listed by the driver, so no user scan can find them "
+                 "(smartpqi forgets a deleted device: pqi_slave_destroy(); its rescan attribute "
+                 "adds them)")
+
+
+def volume_name(what, rl):
+    return "%s [report_luns=%s], - - -" % (what, rl)
+
+
+def drvrescan_name(what):
+    return "%s, rescan attribute" % what
+
+
+def state_name(state):
+    return "driver_state=%s, hot-add unannounced, - - -" % state
+
+
+def hotadd_spec(p, c):
+    """A device the driver learns of on channel @c: on a volume channel the
+    next LUN of the shared target 0, else a new target 7."""
+    if c in p.volumes:
+        used = [d[2] for d in personalities.topo_devices(p.topo) if d[0] == c and d[1] == 0]
+        return "ch=%d,id=0,lun=%d,mode=known" % (c, max(used) + 5)
+    return "ch=%d,id=7,mode=known" % c
+
+
+def volume_scenarios(p, profile):
+    """The volume and driver-state cells of row @p."""
+    out = []
+    if p.volumes:
+        preps = VOLUME_PREPS
+    elif p.volume_cells:
+        preps = [VOLUME_PREPS[2]]       # one device per target: delete them all
+    else:
+        preps = []
+    for rl in REPORT_LUNS:
+        for what, prep in preps:
+            out.append((volume_name(what, rl),
+                        dict(kind="volume", prep=prep, req="-_-_-", set="report_luns=" + rl)))
+    for st in p.busy_states:
+        out.append((state_name(st), dict(kind="state", state=st, req="-_-_-",
+                                         add=hotadd_spec(p, p.channels[-1]))))
+    # the driver forgets deleted devices: its own scan (the host's rescan
+    # attribute) must bring them back, on every kernel
+    if p.forgets_deleted:
+        for what, prep in preps:
+            out.append((drvrescan_name(what), dict(kind="drvrescan", prep=prep, req="-_-_-")))
+    if profile == "reduced":
+        out = [o for o in out if (p.row, o[0]) in VOLUME_REDUCED]
+    return out
+
+
 def scenarios(p, profile):
     """(scenario name, cell fields) for one personality row."""
     chans = list(p.channels)
@@ -88,9 +156,12 @@ def scenarios(p, profile):
     out.append(("- <id> <lun>", dict(kind="scan", req="-_@id_0")))
     for c in chans:
         out.append(("delete ch%d, - - -" % c, dict(kind="delete", ch=str(c), req="-_-_-")))
-    for c in chans[1:]:
+    # a driver that forgets deleted devices lists and adds in one scan of
+    # its own (smartpqi pqi_update_device_list() under scan_mutex): it has
+    # no listed, unexposed device for a user scan to find
+    for c in ([] if p.forgets_deleted else chans[1:]):
         out.append(("hot-add ch%d unannounced, - - -" % c,
-                    dict(kind="hotadd", add="ch=%d,id=7,mode=known" % c, req="-_-_-")))
+                    dict(kind="hotadd", add=hotadd_spec(p, c), req="-_-_-")))
     out.append(("two writers - - -", dict(kind="writers", req="-_-_-")))
     out.append(("- - - during I/O", dict(kind="ioload", req="-_-_-")))
     if profile == "reduced":
@@ -98,7 +169,7 @@ def scenarios(p, profile):
         keep |= {"%d - -" % c for c in chans[1:] + extra}
         keep |= {"delete ch%d, - - -" % chans[-1]}
         out = [o for o in out if o[0] in keep]
-    return out + client_scenarios(p, profile)
+    return out + volume_scenarios(p, profile) + client_scenarios(p, profile)
 
 
 def cells(profile, rows=None, kinds=None):
@@ -111,11 +182,15 @@ def cells(profile, rows=None, kinds=None):
             if kinds and f["kind"] not in kinds:
                 continue
             cid = "%s/%s" % (p.row, sname.replace(" ", "_").replace(",", ""))
+            cid = (cid.replace("[", "").replace("]", "").replace(">", "gt")
+                   .replace("=", "-"))
             line = "cell=%s pers=%s topo=%s" % (cid, p.pers, p.topo)
-            if p.set:
-                line += " set=" + p.set
+            settings = ";".join(x for x in (p.set, f.get("set", "")) if x)
+            if settings:
+                line += " set=" + settings
             for k, v in f.items():
-                line += " %s=%s" % (k, v)
+                if k != "set":
+                    line += " %s=%s" % (k, v)
             # boot time per cell: a client run takes minutes under TCG and KASAN
             result.append(Cell(id=cid, row=p.row, request=sname, line=line, kind=f["kind"],
                                budget=300 if f["kind"] == "client" else 30))
@@ -141,10 +216,16 @@ def verdict(rec, splats):
                             "finishes); %s" % second)
     else:
         if rec["request_kind"] == "over":
-            if rec["write_rc"] != -22:
-                problems.append("out-of-range request accepted (rc %d)" % rec["write_rc"])
-        else:
+            # beyond max_channel: stock returns 0 and scans nothing, and so
+            # does the fix (no range refusal, docs/design.md); what it must
+            # not do is probe or add anything (judged below)
             if rec["write_rc"] != 0:
+                problems.append("out-of-range request refused (rc %d)" % rec["write_rc"])
+        else:
+            # a state cell: the fix series scans the rphys and returns the
+            # driver's -EBUSY (docs/design.md, "What sas_user_scan() does")
+            busy_ok = rec.get("kind") == "state" and rec["write_rc"] == -16
+            if rec["write_rc"] != 0 and not busy_ok:
                 problems.append("write failed (rc %d)" % rec["write_rc"])
             if rec.get("write_rc2", 0) != 0:
                 problems.append("second write failed (rc %d)" % rec["write_rc2"])
@@ -152,11 +233,19 @@ def verdict(rec, splats):
                 problems.append("missed %d of %d devices" % (
                     rec["expected_devices"] - rec["found_devices"], rec["expected_devices"]))
         if rec.get("extra_devices", 0) > 0:
-            problems.append("%d unrequested or stale devices" % rec["extra_devices"])
+            if rec.get("kind") == "state":
+                problems.append("%d devices the driver would not expose appeared" %
+                                rec["extra_devices"])
+            else:
+                problems.append("%d unrequested or stale devices" % rec["extra_devices"])
     if rec.get("lsscsi_agrees") == 0:
         problems.append("lsscsi lists other devices than sysfs")
     if rec.get("absent_probes", 0) > 0:
         problems.append("%d probes of absent targets" % rec["absent_probes"])
+    # volume and state cells: commands to an address the driver has no
+    # device for (a volume LUN that does not exist: DID_NO_CONNECT)
+    if rec.get("absent_cmds", 0) > 0:
+        problems.append("%d commands to absent addresses" % rec["absent_cmds"])
     if rec.get("rphyless_target_allocs", 0) > 0:
         problems.append("%d rphy-less target allocations" % rec["rphyless_target_allocs"])
     if rec.get("phy_resets", 0) > 0:
@@ -172,7 +261,43 @@ def verdict(rec, splats):
     return ("PASS", "") if not problems else ("FAIL", "; ".join(problems))
 
 
+def forgotten_note(rec):
+    """Why a passing cell did not find devices the firmware has: the driver
+    no longer lists them (smartpqi forgets deleted devices); "" otherwise."""
+    if rec.get("unlisted_devices", 0) > 0 and rec.get("kind") != "drvrescan":
+        return FORGOTTEN_WHY % rec["unlisted_devices"]
+    return ""
+
+
+def _missed(t):
+    return t["verdict"] == "FAIL" and (t["found_devices"] or 0) < (t["expected_devices"] or 0)
+
+
+def known_failures(profile="reduced"):
+    """The volume cells' expected failures, in lab/check.py's KNOWN_FAILURES
+    form (variant, row, request, what, predicate): stock never rescans a
+    deleted volume (channels >= 1), under every report_luns option. Not on
+    rows whose driver forgets deleted devices (smartpqi): no kernel's user
+    scan brings those back, and the cells pass with the reason shown."""
+    out = []
+    for p in personalities.REGISTRY:
+        if p.forgets_deleted:
+            continue
+        for name, f in volume_scenarios(p, profile):
+            if f["kind"] == "volume":
+                out.append(("stock", p.row, name, "deleted volumes stay lost", _missed))
+    return out
+
+
 def key_figure(rec):
+    """The cell's figure for the table; a passing cell that left devices the
+    driver forgot says so (forgotten_note())."""
+    key = _key_figure(rec)
+    note = forgotten_note(rec)
+    return "%s; expected: %s" % (key, note) if note else key
+
+
+def _key_figure(rec):
     if rec.get("unbounded") and rec["probe_rate"] <= 0:
         return "never returns"
     if rec.get("unbounded"):
@@ -228,7 +353,7 @@ def main():
     ap.add_argument("--profile", default="full", choices=["full", "reduced"])
     ap.add_argument("--rows", help="comma-separated personality rows (default all)")
     ap.add_argument("--kinds", help="comma-separated scenario kinds (scan, delete, hotadd, "
-                    "writers, ioload, client; default all)")
+                    "writers, ioload, client, volume, state, drvrescan; default all)")
     ap.add_argument("--out", default=vm.OUT, help="output folder (default out/)")
     a = ap.parse_args()
     run(a.variants.split(","), a.profile, a.out, a.rows.split(",") if a.rows else None,

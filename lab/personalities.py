@@ -17,15 +17,27 @@ class Personality:
     """One row of the lab (a vsas personality, possibly with overrides)."""
     row: str                    # the lab's name for the row
     pers: str                   # vsas personality (configfs "personality")
-    topo: str                   # lab topology, vsas syntax with commas
+    # lab topology, vsas syntax with commas: "0" an rphy, "0e" one behind
+    # the expander, "C:I" target (C, I) at LUN 0, "C:I:L" a volume at LUN L
+    # of target (C, I); "/N" N LUNs. Each row's is its driver's real layout
+    # (docs/vsas.md, "Addressing").
+    topo: str
     channels: tuple             # channels the driver puts devices on
-    max_channel: int            # vsas/driver default on a stock kernel
+    max_channel: int            # vsas/driver default (the fix series keeps it)
     max_id: int
     max_lun: int                # the real driver's (docs/vsas.md)
     libsas: bool = False        # sas_domain_attach_transport() driver
-    # max_channel once the kernel has ->user_scan_targets() (fix series)
-    max_channel_series: int = None
     set: str = ""               # per-host configfs overrides "attr=v;..."
+    # channels whose targets hold several volumes, one LUN each, that the
+    # driver adds one by one with scsi_add_device() (smartpqi, hpsa bus 1):
+    # the matrix's volume cells delete LUN 0 / a LUN > 0 / all of them there
+    volumes: tuple = ()
+    # matrix volume cells on rows without shared targets: delete every
+    # device on channels >= 1 (mpt3sas, mpi3mr)
+    volume_cells: bool = False
+    # driver_state values in which the driver exposes nothing new
+    # (->user_scan_devices() returns -EBUSY): the matrix's state cells
+    busy_states: tuple = ()
     extra_channels: tuple = ()  # channels the matrix also requests, unused
     override_of: str = None     # an older driver version of another row
     # matrix: rescan-scsi-bus.sh runs on this row in these profiles
@@ -34,6 +46,12 @@ class Personality:
     # are matrix.REDUCED_REQUESTS)
     reduced_baselines: tuple = ()
     rmmod: bool = False         # reliability: module-removal cells
+    # the driver forgets a device whose scsi_device a user deletes and has
+    # no ->user_scan_devices() hook; its "rescan" host attribute (its own
+    # scan) adds the device again (smartpqi: pqi_slave_destroy(),
+    # docs/design.md "smartpqi — no hook"): the matrix expects a user scan
+    # to find what the driver lists and adds rescan-attribute cells
+    forgets_deleted: bool = False
 
     @property
     def pclass(self):
@@ -43,14 +61,26 @@ class Personality:
 P = Personality
 REGISTRY = [
     P("plain", "plain", "0,0,0e", (0,), 0, 16, 8, rmmod=True),
-    P("smartpqi", "smartpqi", "0,0,1:0,1:1,2:0,3:0", (0, 1, 2, 3), 3, U32_MAX, 256,
+    # smartpqi pqi_assign_bus_target_lun(): local volumes (1, 0, lunid &
+    # 0x3fff), the controller (2, 0, 0), external volumes (3, (lunid >> 16)
+    # & 0x3fff, lunid & 0xff)
+    P("smartpqi", "smartpqi", "0,0,1:0:0,1:0:1,1:0:2,2:0:0,3:0:0", (0, 1, 2, 3), 3,
+      U32_MAX, 256, volumes=(1,), busy_states=("reset", "discovery"),
       clients=("full", "reduced"), reduced_baselines=("multichannel", "scanstart"),
-      rmmod=True),
-    P("hpsa", "hpsa", "0,0,1:0,1:1,2:0,3:0", (0, 1, 2, 3), 3, 1024, 1024),
-    P("mpt3sas", "mpt3sas", "0,0,0e,1:0,2:0", (0, 1, 2), 0, U32_MAX, 16895,
-      max_channel_series=2, clients=("full",),
+      rmmod=True, forgets_deleted=True),
+    # hpsa figure_bus_target_lun(): local volumes (1, 0, lunid & 0x3fff),
+    # external volumes (2, (lunid >> 16) & 0x3fff, lunid & 0xff), the
+    # controller on bus 3 when rev is 0 (legacy; rev > 0 puts it on bus 0)
+    P("hpsa", "hpsa", "0,0,1:0:0,1:0:1,1:0:2,2:0:0,3:0:0", (0, 1, 2, 3), 3, 1024, 1024,
+      volumes=(1,), busy_states=("reset", "discovery")),
+    # mpt3sas: RAID volumes (RAID_CHANNEL 1, id, 0), NVMe (PCIE_CHANNEL 2, id, 0)
+    P("mpt3sas", "mpt3sas", "0,0,0e,1:0:0,2:0:0", (0, 1, 2), 0, U32_MAX, 16895,
+      volume_cells=True, busy_states=("reset", "discovery"), clients=("full",),
       reduced_baselines=("multichannel", "scanstart"), rmmod=True),
-    P("mpi3mr", "mpi3mr", "0,0,1:0,1:1", (0, 1), 1, 1024, U64_MAX,
+    # mpi3mr: non-transport targets scanned whole (scsi_device_channel 1,
+    # perst_id, SCAN_WILD_CARD); an NVMe target with two namespaces (LUNs)
+    P("mpi3mr", "mpi3mr", "0,0,1:0,1:1/2", (0, 1), 1, 1024, U64_MAX,
+      volume_cells=True, busy_states=("reset",),
       reduced_baselines=("multichannel",)),
     P("hisi_sas", "hisi_sas", "0,0", (0,), 0, 1024, U64_MAX, libsas=True,
       reduced_baselines=("scanstart",), rmmod=True),
@@ -85,13 +115,27 @@ def get(row):
     return BY_ROW[row]
 
 
+def topo_devices(topo):
+    """[(channel, id, lun)] of a lab topology's driver devices (channels >= 1;
+    one entry per LUN); channel-0 devices as (0, None, lun)."""
+    out = []
+    for dev in topo.split(","):
+        dev, _, n = dev.partition("/")
+        nluns = int(n) if n else 1
+        parts = dev.rstrip("e").split(":")
+        ch = int(parts[0])
+        tid = int(parts[1]) if len(parts) > 1 else None
+        first = int(parts[2]) if len(parts) > 2 else 0
+        out += [(ch, tid, first + i) for i in range(nluns)]
+    return out
+
+
 def topo_channels(topo):
     """The channels a lab topology puts devices on."""
-    chans = set()
-    for dev in topo.split(","):
-        dev = dev.split("/")[0]
-        chans.add(int(dev.split(":")[0]) if ":" in dev else 0)
-    return sorted(chans)
+    return sorted({d[0] for d in topo_devices(topo)})
+
+
+STATES = ("ok", "reset", "discovery", "removing")   # vsas configfs driver_state
 
 
 def self_check(registry=None):
@@ -110,12 +154,30 @@ def self_check(registry=None):
         if p.override_of and (p.override_of not in names or not p.set):
             problems.append("%s: override of %s without a known row or overrides" % (
                 p.row, p.override_of))
+        devs = topo_devices(p.topo)
+        addrs = [d for d in devs if d[0]]
+        if len(set(addrs)) != len(addrs):
+            problems.append("%s: topology %s puts two devices at one address" % (p.row, p.topo))
+        for c in p.volumes:
+            luns = {d[2] for d in addrs if d[0] == c and d[1] == 0}
+            if 0 not in luns or len(luns) < 2:
+                problems.append("%s: volume channel %d needs target 0 with LUN 0 and a LUN > 0"
+                                " (topology %s)" % (p.row, c, p.topo))
+        if (p.volumes or p.volume_cells) and p.libsas:
+            problems.append("%s: libsas rows have no driver channels for volume cells" % p.row)
+        for st in p.busy_states:
+            if st not in STATES or st == "ok":
+                problems.append("%s: unknown busy driver_state %s" % (p.row, st))
+        if p.forgets_deleted and (p.libsas or not p.volumes):
+            problems.append("%s: forgets_deleted needs volumes on a driver channel" % p.row)
     return problems
 
 
 # What the guest prints (one "VSAS-PERSONALITIES {json}" line):
 #   {"personalities": ["plain", ...],          configfs vsas/personalities
-#    "user_scan_targets": 0|1,                  optional: fix series built in
+#    "user_scan_devices": 0|1,                  optional: the kernel has the fix
+#                                               series' ->user_scan_devices()
+#    "vsas_user_scan_devices": 0|1,             optional: vsas was built with it
 #    "hosts": {"plain": {"max_channel": 0, "max_id": 16, "max_lun": 8}, ...}}
 # "hosts" holds, per personality, the configfs attributes of a host just
 # given that personality (mkdir, write personality, read them, rmdir).
@@ -124,12 +186,10 @@ def self_check(registry=None):
 LIMITS = ("max_channel", "max_id", "max_lun")
 
 
-def expected(p, user_scan_targets=False):
-    """The limits vsas should report for row @p."""
-    mc = p.max_channel
-    if user_scan_targets and p.max_channel_series is not None:
-        mc = p.max_channel_series
-    return dict(max_channel=mc, max_id=p.max_id, max_lun=p.max_lun)
+def expected(p):
+    """The limits vsas should report for row @p (the same on every kernel:
+    the fix series changes no driver's limits)."""
+    return dict(max_channel=p.max_channel, max_id=p.max_id, max_lun=p.max_lun)
 
 
 def compare(registry, report):
@@ -143,13 +203,17 @@ def compare(registry, report):
             problems.append("vsas has personality %s, the lab registry does not" % name)
         for name in sorted(set(base) - set(listed)):
             problems.append("the lab registry has %s, vsas does not" % name)
-    ust = bool(report.get("user_scan_targets"))
+    if ("user_scan_devices" in report and "vsas_user_scan_devices" in report and
+            bool(report["user_scan_devices"]) != bool(report["vsas_user_scan_devices"])):
+        problems.append("kernel has user_scan_devices %d, vsas was built with it %d "
+                        "(vsas built against other headers)" % (
+                            report["user_scan_devices"], report["vsas_user_scan_devices"]))
     hosts = report.get("hosts", {})
     for name, p in base.items():
         got = hosts.get(name)
         if got is None:
             continue
-        want = expected(p, ust)
+        want = expected(p)
         for k in LIMITS:
             if k in got and int(got[k]) != want[k]:
                 problems.append("%s: vsas %s %s, registry %s" % (name, k, got[k], want[k]))
@@ -168,20 +232,31 @@ def check_against(report):
 
 def check_tests():
     """[(test name, ok, why)]: compare() on made-up vsas reports (no boot)."""
-    reg = [Personality("a", "a", "0,1:0", (0, 1), 1, 16, 8, max_channel_series=2),
+    reg = [Personality("a", "a", "0,1:0", (0, 1), 1, 16, 8),
            Personality("a_old", "a", "0,1:0", (0, 1), 1, 16, 8, set="max_channel=0",
                        override_of="a"),
            Personality("b", "b", "0", (0,), 0, U32_MAX, U64_MAX, libsas=True)]
     good = {"personalities": ["a", "b"],
             "hosts": {"a": {"max_channel": 1, "max_id": 16, "max_lun": 8},
                       "b": {"max_channel": 0, "max_id": U32_MAX, "max_lun": U64_MAX}}}
-    series = dict(good, user_scan_targets=1, hosts=dict(good["hosts"], a=dict(
-        good["hosts"]["a"], max_channel=2)))
+    series = dict(good, user_scan_devices=1, vsas_user_scan_devices=1)
+    mixed = dict(good, user_scan_devices=1, vsas_user_scan_devices=0)
     bad = {"personalities": ["a", "c"], "hosts": {"a": {"max_channel": 3, "max_id": "16"}}}
+    # a volume channel without LUN 0, two devices at one address, a bad state
+    bad_vol = [Personality("v", "v", "0,1:0:1,1:0:1", (0, 1), 1, 16, 8, volumes=(1,),
+                           busy_states=("sleepy",))]
     got = compare(reg, bad)
     want = ["vsas has personality c, the lab registry does not",
             "the lab registry has b, vsas does not", "a: vsas max_channel 3, registry 1"]
     return [("personalities/agree", compare(reg, good) == [], str(compare(reg, good))),
             ("personalities/series_limits", compare(reg, series) == [], str(compare(reg, series))),
             ("personalities/disagree", got == want, str(got)),
-            ("personalities/registry_consistent", self_check() == [], str(self_check()))]
+            ("personalities/vsas_without_hook", len(compare(reg, mixed)) == 1,
+             str(compare(reg, mixed))),
+            ("personalities/registry_consistent", self_check() == [], str(self_check())),
+            ("personalities/self_check_volumes", len(self_check(bad_vol)) == 3,
+             str(self_check(bad_vol))),
+            ("personalities/topo_devices",
+             topo_devices("0,0e,1:0:0,1:0:3/2,2:4") == [
+                 (0, None, 0), (0, None, 0), (1, 0, 0), (1, 0, 3), (1, 0, 4), (2, 4, 0)],
+             str(topo_devices("0,0e,1:0:0,1:0:3/2,2:4")))]

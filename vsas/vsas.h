@@ -31,7 +31,9 @@
 #define VSAS_NAME		"vsas"
 #define VSAS_MAX_CHANNELS	4	/* channels a personality may populate */
 #define VSAS_MAX_PHYS		16
-#define VSAS_MAX_LUNS		64	/* LUs per emulated target */
+#define VSAS_MAX_LUNS		64	/* LUs per emulated device */
+#define VSAS_MAX_LUN_ADDR	0x3fff	/* highest first LUN of a volume */
+#define VSAS_REPORT_LUNS_MAX	256	/* entries in a REPORT LUNS answer */
 #define VSAS_EXP_PHYS		8	/* PHYs of the libsas-mode expander */
 #define VSAS_BLOCK_SIZE		512
 #define VSAS_PAGE_BLOCKS	(PAGE_SIZE / VSAS_BLOCK_SIZE)
@@ -87,8 +89,13 @@ enum vsas_counter {
 	VSAS_C_EH_HOST_RESETS,
 	VSAS_C_TMF,			/* libsas TMFs (abort, LU reset, ...) */
 	VSAS_C_PHY_EVENTS,		/* libsas PHY/port events notified */
-	VSAS_C_USER_SCAN_REPORTS,	/* ->user_scan_targets() calls (fix series) */
+	VSAS_C_USER_SCAN_REPORTS,	/* ->user_scan_devices() calls (fix series) */
+	VSAS_C_USER_SCAN_BUSY,		/* ...that returned -EBUSY (driver state) */
+	VSAS_C_USER_SCAN_ENTRIES,	/* sas_scan_report_device() calls */
+	VSAS_C_REPORT_LUNS_REFUSED,	/* REPORT LUNS answered ILLEGAL REQUEST */
 	VSAS_C_ABSENT_LUN_PROBES,	/* sdev allocs for a LU a known target lacks */
+	VSAS_C_DEVS_FORGOTTEN,		/* sdev destroy: the driver forgot the device */
+	VSAS_C_FORGET_BUSY,		/* ...not: the driver's scan mutex was held */
 	VSAS_C_NR
 };
 
@@ -102,6 +109,24 @@ enum vsas_add_method {
 	VSAS_ADD_SCAN_TARGET,	/* scsi_scan_target(shost, ch, id, wildcard) */
 };
 
+/* what a volume answers to REPORT LUNS (firmware behaviour, per host) */
+enum vsas_report_luns {
+	VSAS_RL_ALL,		/* every volume (LUN) of its target */
+	VSAS_RL_SELF,		/* only its own LUNs */
+	VSAS_RL_NONE,		/* ILLEGAL REQUEST, invalid opcode */
+};
+
+/* the modelled driver's state, for its ->user_scan_devices() gating */
+enum vsas_drv_state {
+	VSAS_DS_OK,
+	VSAS_DS_RESET,		/* controller/IOC reset, error recovery */
+	VSAS_DS_DISCOVERY,	/* initial discovery not complete */
+	VSAS_DS_REMOVING,	/* driver unload / host removal */
+};
+
+extern const char * const vsas_report_luns_names[];
+extern const char * const vsas_drv_state_names[];
+
 enum vsas_absent {
 	VSAS_ABSENT_NO_CONNECT,	/* slave_alloc 0, command gets DID_NO_CONNECT */
 	VSAS_ABSENT_ENXIO,	/* slave_alloc -ENXIO */
@@ -113,10 +138,30 @@ struct vsas_personality {
 	bool libsas;
 	bool remove_target;		/* removes with scsi_remove_target() */
 	bool rescan_attr;		/* has a "rescan" host attribute */
+	/*
+	 * The driver has no ->user_scan_devices() hook: its hosts get a SAS
+	 * transport template without one (smartpqi, docs/design.md).
+	 */
+	bool no_user_scan;
+	/*
+	 * Its sdev destroy callback unlinks the driver's device when the last
+	 * LUN's scsi_device goes (smartpqi): a user's sysfs delete makes the
+	 * driver forget a device on channels >= 1 until its own scan.
+	 */
+	bool forget_on_delete;
 	unsigned int max_channel;
 	unsigned int max_id;
 	u64 max_lun;
 	u8 add_method[VSAS_MAX_CHANNELS];
+	/*
+	 * Driver channels (>= 1) hold volumes: several devices per
+	 * (channel, id), each a LUN range the driver adds and removes on its
+	 * own and addresses by (channel, id, lun) (smartpqi, hpsa).
+	 */
+	bool per_lun;
+	bool add_lun0;			/* scsi_add_device() of LUN 0 only (mpt3sas) */
+	/* ->user_scan_devices(): -EBUSY in these driver states (bit mask) */
+	unsigned int busy_states;
 	const char *model[VSAS_MAX_CHANNELS];	/* default INQUIRY product */
 	enum vsas_absent absent;
 	unsigned int scan_ms;		/* how long the scan / port enable takes */
@@ -168,6 +213,7 @@ struct vsas_dev {
 	unsigned int index;		/* vsas device number within the host */
 	unsigned int channel;
 	int id;				/* target id; ch 0: from the transport */
+	unsigned int lun;		/* first LUN (volumes; else 0) */
 	unsigned int nluns;
 	u8 type;			/* peripheral device type */
 	bool expander;			/* behind the expander (ch 0) */
@@ -178,6 +224,8 @@ struct vsas_dev {
 	bool in_fw;			/* the emulated firmware reports it */
 	bool known;			/* the driver's device list has it */
 	bool exposed;			/* added to the midlayer */
+	bool hidden;			/* listed, never exposed (is_hidden) */
+	bool blocked;			/* listed, never added (mpt3sas BLOCKED) */
 	/* topology objects, only touched from the fw workqueue */
 	struct sas_port *port;
 	struct sas_rphy *rphy;
@@ -195,7 +243,7 @@ struct vsas_cmd {
 	struct vsas_host *vh;
 	struct vsas_dev *dev;		/* reference, NULL if absent */
 	void *task;			/* libsas: sas_task */
-	unsigned int lun;
+	unsigned int lun;		/* LU index within dev */
 	bool queued;			/* on vh->inflight */
 };
 
@@ -213,6 +261,8 @@ struct vsas_host {
 
 	/* while enabled */
 	bool enabled;
+	enum vsas_report_luns report_luns;	/* runtime */
+	enum vsas_drv_state drv_state;		/* runtime */
 	struct device *pdev;		/* parent of the Scsi_Host, runtime PM */
 	struct Scsi_Host *shost;
 	struct workqueue_struct *fw_wq;	/* ordered: the "firmware event" queue */
@@ -294,6 +344,15 @@ int vsas_dev_command(struct vsas_host *vh, const char *cmd);
 ssize_t vsas_dev_list(struct vsas_host *vh, char *buf, size_t size);
 void vsas_dev_put(struct vsas_dev *dev);
 struct vsas_dev *vsas_dev_lookup(struct vsas_host *vh, struct scsi_target *starget);
+struct vsas_dev *vsas_dev_lookup_lun(struct vsas_host *vh, struct scsi_target *starget,
+				     u64 lun, unsigned int *idx);
+bool vsas_dev_volumes(struct vsas_host *vh, struct vsas_dev *dev);
+void vsas_dev_add_range(struct vsas_host *vh, struct vsas_dev *dev,
+			unsigned int *first, unsigned int *count);
+int vsas_set_drv_state(struct vsas_host *vh, enum vsas_drv_state st);
+typedef int (*vsas_report_fn)(void *ctx, unsigned int channel, unsigned int id,
+			      u64 lun);
+int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx);
 bool vsas_dev_usable(struct vsas_dev *dev);
 void vsas_queue_sync(struct vsas_host *vh);
 void vsas_driver_rescan(struct vsas_host *vh);

@@ -140,6 +140,61 @@ static ssize_t vsas_cfs_devices_store(struct config_item *item,
 	return ret ? ret : count;
 }
 
+/* "name\n" -> index in @names (NULL-terminated), or -EINVAL */
+static int vsas_cfs_choice(const char * const *names, const char *page)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (sysfs_streq(names[i], page))
+			return i;
+	return -EINVAL;
+}
+
+/* what a volume answers to REPORT LUNS: all|self|none (also at runtime) */
+static ssize_t vsas_cfs_report_luns_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n",
+			  vsas_report_luns_names[READ_ONCE(to_vh(item)->report_luns)]);
+}
+
+static ssize_t vsas_cfs_report_luns_store(struct config_item *item,
+					  const char *page, size_t count)
+{
+	int v = vsas_cfs_choice(vsas_report_luns_names, page);
+
+	if (v < 0)
+		return v;
+	WRITE_ONCE(to_vh(item)->report_luns, v);
+	return count;
+}
+
+/* the modelled driver's state: ok|reset|discovery|removing (runtime) */
+static ssize_t vsas_cfs_driver_state_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n",
+			  vsas_drv_state_names[READ_ONCE(to_vh(item)->drv_state)]);
+}
+
+static ssize_t vsas_cfs_driver_state_store(struct config_item *item,
+					   const char *page, size_t count)
+{
+	struct vsas_host *vh = to_vh(item);
+	int v = vsas_cfs_choice(vsas_drv_state_names, page);
+
+	if (v < 0)
+		return v;
+	mutex_lock(&vh->cfg_lock);
+	if (!vh->pers)
+		v = -EINVAL;
+	else
+		v = vsas_set_drv_state(vh, v);
+	mutex_unlock(&vh->cfg_lock);
+	return v ? v : count;
+}
+
+CONFIGFS_ATTR(vsas_cfs_, report_luns);
+CONFIGFS_ATTR(vsas_cfs_, driver_state);
 CONFIGFS_ATTR(vsas_cfs_, personality);
 CONFIGFS_ATTR(vsas_cfs_, enable);
 CONFIGFS_ATTR_RO(vsas_cfs_, host_no);
@@ -279,6 +334,8 @@ static struct configfs_attribute *vsas_cfs_host_attrs[] = {
 	&vsas_cfs_attr_host_no,
 	&vsas_cfs_attr_topology,
 	&vsas_cfs_attr_devices,
+	&vsas_cfs_attr_report_luns,
+	&vsas_cfs_attr_driver_state,
 	&vsas_cfs_attr_max_channel,
 	&vsas_cfs_attr_max_id,
 	&vsas_cfs_attr_max_lun,

@@ -12,6 +12,10 @@
  * /sys/kernel/debug/vsas/host<N>/scan_generic "C I L [limit=N]": the generic
  *                                           scan of scsi_scan_host_selected()
  *                                           with the host as parent
+ * /sys/kernel/debug/vsas/host<N>/scan_devices "C I L": the fixed
+ *                                           sas_user_scan()'s scan of what
+ *                                           ->user_scan_devices() reports
+ *                                           (emulated on any kernel)
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -19,6 +23,8 @@
 #include <linux/fs.h>
 #include <linux/pm_runtime.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <scsi/scsi.h>
 
@@ -93,6 +99,8 @@ static int vsas_state_show(struct seq_file *m, void *v)
 	seq_printf(m, "max_channel %u\n", vh->shost->max_channel);
 	seq_printf(m, "max_id %u\n", vh->shost->max_id);
 	seq_printf(m, "max_lun %llu\n", (unsigned long long)vh->shost->max_lun);
+	seq_printf(m, "report_luns %s\n", vsas_report_luns_names[READ_ONCE(vh->report_luns)]);
+	seq_printf(m, "driver_state %s\n", vsas_drv_state_names[READ_ONCE(vh->drv_state)]);
 	seq_printf(m, "drv_scan_mutex_locked %d\n", mutex_is_locked(&vh->drv_scan_mutex));
 	seq_printf(m, "hpsa_scan_finished %d\n", READ_ONCE(vh->scan_finished_flag));
 	seq_printf(m, "start_scan %d\n", READ_ONCE(vh->start_scan));
@@ -274,6 +282,120 @@ static const struct file_operations vsas_scan_generic_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * scan_devices: the lab's emulation, for kernels without the fix series, of
+ * what the fixed sas_user_scan() does with ->user_scan_devices()
+ * (docs/design.md, steps 3 and 5; not the rphy scan of step 4,
+ * which a real scan write does): collect the personality's reports under
+ * scan_mutex, keep those the request "C T L" selects, sort them by
+ * (channel, id, lun; wildcard last), drop duplicates and scan each with
+ * scsi_scan_target(host, ch, id, L, SCSI_SCAN_MANUAL), L the entry's LUN or
+ * the requested one. Returns the count written, or -EBUSY as the hook did.
+ */
+struct vsas_scan_ent {
+	unsigned int ch, id;
+	u64 lun;
+};
+
+struct vsas_scan_coll {
+	struct vsas_scan_ent *e;
+	unsigned int n, cap;
+	u64 ch, id, lun;	/* the request */
+};
+
+static int vsas_coll_add(void *ctx, unsigned int ch, unsigned int id, u64 lun)
+{
+	struct vsas_scan_coll *c = ctx;
+
+	if ((c->ch != SCAN_WILD_CARD && c->ch != ch) ||
+	    (c->id != SCAN_WILD_CARD && c->id != id) ||
+	    (c->lun != SCAN_WILD_CARD && lun != SCAN_WILD_CARD && c->lun != lun))
+		return 0;
+	if (c->n == c->cap)
+		return -ENOMEM;
+	c->e[c->n].ch = ch;
+	c->e[c->n].id = id;
+	c->e[c->n].lun = lun;
+	c->n++;
+	return 0;
+}
+
+static int vsas_ent_cmp(const void *a, const void *b)
+{
+	const struct vsas_scan_ent *x = a, *y = b;
+
+	if (x->ch != y->ch)
+		return x->ch < y->ch ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	if (x->lun != y->lun)	/* SCAN_WILD_CARD (~0) sorts last */
+		return x->lun < y->lun ? -1 : 1;
+	return 0;
+}
+
+static long vsas_scan_devices(struct vsas_host *vh, u64 ch, u64 id, u64 lun)
+{
+	struct Scsi_Host *shost = vh->shost;
+	struct vsas_scan_coll c = { .cap = 4096, .ch = ch, .id = id, .lun = lun };
+	unsigned int i;
+	long ret;
+
+	c.e = kvcalloc(c.cap, sizeof(*c.e), GFP_KERNEL);
+	if (!c.e)
+		return -ENOMEM;
+	ret = pm_runtime_resume_and_get(&shost->shost_gendev);
+	if (ret < 0)
+		goto out;
+	mutex_lock(&shost->scan_mutex);
+	ret = vsas_collect_devices(vh, vsas_coll_add, &c);
+	mutex_unlock(&shost->scan_mutex);
+	if (!ret) {
+		sort(c.e, c.n, sizeof(*c.e), vsas_ent_cmp, NULL);
+		for (i = 0; i < c.n; i++) {
+			if (i && !vsas_ent_cmp(&c.e[i - 1], &c.e[i]))
+				continue;
+			scsi_scan_target(&shost->shost_gendev, c.e[i].ch, c.e[i].id,
+					 c.e[i].lun == SCAN_WILD_CARD ? lun : c.e[i].lun,
+					 SCSI_SCAN_MANUAL);
+		}
+	}
+	pm_runtime_put(&shost->shost_gendev);
+out:
+	kvfree(c.e);
+	return ret;
+}
+
+static ssize_t vsas_scan_devices_write(struct file *file,
+				       const char __user *ubuf, size_t count,
+				       loff_t *ppos)
+{
+	struct vsas_host *vh = file_inode(file)->i_private;
+	char buf[96], *p = buf, *tok[3] = { NULL };
+	size_t n = min(count, sizeof(buf) - 1);
+	unsigned int i = 0;
+	u64 ch, id, lun;
+	long ret;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = '\0';
+	while (i < 3 && (tok[i] = strsep(&p, " \t\n")))
+		if (*tok[i])
+			i++;
+	if (i < 3 || vsas_parse_wild(tok[0], &ch) || vsas_parse_wild(tok[1], &id) ||
+	    vsas_parse_wild(tok[2], &lun))
+		return -EINVAL;
+	ret = vsas_scan_devices(vh, ch, id, lun);
+	return ret < 0 ? ret : count;
+}
+
+static const struct file_operations vsas_scan_devices_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vsas_scan_devices_write,
+	.llseek = noop_llseek,
+};
+
 void vsas_debugfs_add(struct vsas_host *vh)
 {
 	char name[32];
@@ -284,6 +406,8 @@ void vsas_debugfs_add(struct vsas_host *vh)
 	debugfs_create_file("state", 0400, vh->dbg, vh, &vsas_state_fops);
 	debugfs_create_bool("isci_escape", 0600, vh->dbg, &vh->isci_escape);
 	debugfs_create_file("call_scan", 0200, vh->dbg, vh, &vsas_call_scan_fops);
+	debugfs_create_file("scan_devices", 0200, vh->dbg, vh,
+			    &vsas_scan_devices_fops);
 	debugfs_create_file("scan_generic", 0200, vh->dbg, vh,
 			    &vsas_scan_generic_fops);
 }

@@ -51,6 +51,8 @@ LIST_HEAD(vsas_hosts);
 static DEFINE_IDA(vsas_ida);
 static struct device *vsas_root;
 static struct scsi_transport_template *vsas_sas_tt;
+/* personalities without ->user_scan_devices() (no_user_scan) */
+static struct scsi_transport_template *vsas_sas_tt_nohook;
 static struct scsi_host_template *vsas_sht;	/* one per personality */
 
 const char * const vsas_counter_names[VSAS_C_NR] = {
@@ -98,6 +100,20 @@ const char * const vsas_counter_names[VSAS_C_NR] = {
 	[VSAS_C_TMF] = "tmfs",
 	[VSAS_C_PHY_EVENTS] = "phy_events",
 	[VSAS_C_USER_SCAN_REPORTS] = "user_scan_reports",
+	[VSAS_C_USER_SCAN_BUSY] = "user_scan_busy",
+	[VSAS_C_USER_SCAN_ENTRIES] = "user_scan_entries",
+	[VSAS_C_REPORT_LUNS_REFUSED] = "report_luns_refused",
+	[VSAS_C_DEVS_FORGOTTEN] = "devs_forgotten",
+	[VSAS_C_FORGET_BUSY] = "forget_busy",
+};
+
+const char * const vsas_report_luns_names[] = {
+	[VSAS_RL_ALL] = "all", [VSAS_RL_SELF] = "self", [VSAS_RL_NONE] = "none", NULL,
+};
+
+const char * const vsas_drv_state_names[] = {
+	[VSAS_DS_OK] = "ok", [VSAS_DS_RESET] = "reset",
+	[VSAS_DS_DISCOVERY] = "discovery", [VSAS_DS_REMOVING] = "removing", NULL,
 };
 
 void vsas_max(struct vsas_host *vh, enum vsas_counter c, long v)
@@ -173,32 +189,92 @@ bool vsas_dev_usable(struct vsas_dev *dev)
 	return READ_ONCE(dev->in_fw) && READ_ONCE(dev->known);
 }
 
+/* Is @dev a volume: one LUN range of a shared target (smartpqi, hpsa)? */
+bool vsas_dev_volumes(struct vsas_host *vh, struct vsas_dev *dev)
+{
+	return !vh->pers->libsas && dev->channel && vh->pers->per_lun;
+}
+
+/*
+ * The LUNs the driver's own add path gives @dev: scsi_add_device() for each
+ * of its LUNs, or LUN 0 only (mpt3sas adds RAID/PCIe targets at LUN 0).
+ */
+void vsas_dev_add_range(struct vsas_host *vh, struct vsas_dev *dev,
+			unsigned int *first, unsigned int *count)
+{
+	*first = dev->lun;
+	*count = vh->pers->add_lun0 ? 1 : dev->nluns;
+}
+
+static bool vsas_dev_on_target(struct vsas_dev *dev, struct scsi_target *starget)
+{
+	if (!dev->known || dev->channel != starget->channel)
+		return false;
+	if (dev->channel == 0)
+		return dev->rphy && &dev->rphy->dev == starget->dev.parent;
+	return dev->id == starget->id;
+}
+
 /*
  * The device the driver would address for @starget, with a reference, or
  * NULL. Channel 0 devices are found through their rphy, as the real drivers
- * find them through sas_address/rphy; other channels by id.
+ * find them through sas_address/rphy; other channels by id. Of several
+ * volumes on one target, the one with the lowest LUN.
  */
 struct vsas_dev *vsas_dev_lookup(struct vsas_host *vh,
 				 struct scsi_target *starget)
 {
-	struct device *parent = starget->dev.parent;
 	struct vsas_dev *dev, *found = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(dev, &vh->devs, node) {
-		if (!dev->known || dev->channel != starget->channel)
+		if (!vsas_dev_on_target(dev, starget))
 			continue;
-		if (dev->channel == 0) {
-			if (dev->rphy && &dev->rphy->dev == parent) {
-				found = dev;
-				break;
-			}
-		} else if (dev->id == starget->id) {
+		if (!found || dev->lun < found->lun ||
+		    (dev->lun == found->lun && !vsas_dev_usable(found)))
 			found = dev;
-			break;
-		}
 	}
+	if (found)
+		kref_get(&found->kref);
+	spin_unlock_irqrestore(&vh->lock, flags);
+	return found;
+}
+
+/*
+ * The device the driver would address for LUN @lun of @starget, with a
+ * reference, and the LU index within it in *@idx. Volumes (smartpqi, hpsa:
+ * lookup by (bus, target, lun), smartpqi_init.c pqi_find_scsi_dev(), hpsa.c
+ * lookup_hpsa_scsi_dev()): only the volume holding @lun, else NULL. Other
+ * targets: the target's device; *@idx >= nluns for a LU it lacks.
+ */
+struct vsas_dev *vsas_dev_lookup_lun(struct vsas_host *vh,
+				     struct scsi_target *starget, u64 lun,
+				     unsigned int *idx)
+{
+	struct vsas_dev *dev, *found = NULL, *target_dev = NULL;
+	unsigned long flags;
+
+	*idx = VSAS_MAX_LUNS;
+	spin_lock_irqsave(&vh->lock, flags);
+	list_for_each_entry(dev, &vh->devs, node) {
+		if (!vsas_dev_on_target(dev, starget))
+			continue;
+		if (lun >= dev->lun && lun < (u64)dev->lun + dev->nluns) {
+			/* a lost device still listed yields to its successor */
+			if (found && !vsas_dev_usable(dev))
+				continue;
+			found = dev;
+			*idx = lun - dev->lun;
+			if (vsas_dev_usable(dev))
+				break;
+			continue;
+		}
+		if (!vsas_dev_volumes(vh, dev) && (!target_dev || dev->lun < target_dev->lun))
+			target_dev = dev;
+	}
+	if (!found)
+		found = target_dev;	/* a LU it lacks: *idx stays out of range */
 	if (found)
 		kref_get(&found->kref);
 	spin_unlock_irqrestore(&vh->lock, flags);
@@ -480,10 +556,21 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 {
 	u8 method = dev->channel ? vh->pers->add_method[dev->channel] :
 				   VSAS_ADD_RPHY;
-	unsigned int lun;
+	unsigned int lun, first, count;
 	int ret = 0;
 
 	if (dev->exposed)
+		return;
+	/* listed by the driver but not exposed: hidden, mpt3sas BLOCKED */
+	if (dev->channel && (READ_ONCE(dev->hidden) || READ_ONCE(dev->blocked)))
+		return;
+	/*
+	 * mpi3mr_report_tgtdev_to_host() refuses while reset_in_progress or
+	 * pci_err_recovery (mpi3mr_os.c:966 in 6.12 and 7.3): the device
+	 * stays listed with host_exposed 0 until the post-reset refresh.
+	 */
+	if (method == VSAS_ADD_SCAN_TARGET &&
+	    READ_ONCE(vh->drv_state) == VSAS_DS_RESET)
 		return;
 	if (vh->pers->libsas) {
 		ret = vsas_libsas_expose(vh, dev);
@@ -493,7 +580,8 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 		scsi_scan_target(&vh->shost->shost_gendev, dev->channel, dev->id,
 				 SCAN_WILD_CARD, SCSI_SCAN_INITIAL);
 	} else {
-		for (lun = 0; lun < dev->nluns; lun++)
+		vsas_dev_add_range(vh, dev, &first, &count);
+		for (lun = first; lun < first + count; lun++)
 			ret |= scsi_add_device(vh->shost, dev->channel, dev->id, lun);
 	}
 	if (ret) {
@@ -509,7 +597,7 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 static void vsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
 {
 	struct scsi_device *sdev;
-	unsigned int lun;
+	unsigned int lun, first, count;
 
 	if (!dev->exposed)
 		return;
@@ -520,7 +608,9 @@ static void vsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
 	} else if (vh->pers->remove_target) {
 		vsas_remove_target_of(vh, dev);
 	} else {
-		for (lun = 0; lun < dev->nluns; lun++) {
+		/* each volume's own LUNs only (scsi_remove_device()) */
+		vsas_dev_add_range(vh, dev, &first, &count);
+		for (lun = first; lun < first + count; lun++) {
 			sdev = scsi_device_lookup(vh->shost, dev->channel, dev->id, lun);
 			if (!sdev)
 				continue;
@@ -628,6 +718,52 @@ static bool vsas_changes_pending(struct vsas_host *vh)
 	return pending;
 }
 
+/*
+ * mpi3mr's post-reset refresh, mpi3mr_refresh_tgtdevs(), re-reports listed
+ * devices whose host_exposed is 0 (mpi3mr_os.c:1089, :1128 in 6.12; :1093,
+ * :1136 in 7.3): expose every listed, not hidden, not exposed device.
+ */
+static void vsas_ev_refresh(struct vsas_host *vh, struct vsas_dev *unused)
+{
+	struct vsas_dev *dev, **todo;
+	unsigned long flags;
+	unsigned int n = 0, i, cap;
+
+	spin_lock_irqsave(&vh->lock, flags);
+	cap = vh->next_dev + 1;
+	spin_unlock_irqrestore(&vh->lock, flags);
+	todo = kcalloc(cap, sizeof(*todo), GFP_KERNEL);
+	if (!todo)
+		return;
+	spin_lock_irqsave(&vh->lock, flags);
+	list_for_each_entry(dev, &vh->devs, node) {
+		if (n < cap && dev->channel && dev->in_fw && dev->known && !dev->exposed) {
+			kref_get(&dev->kref);
+			todo[n++] = dev;
+		}
+	}
+	spin_unlock_irqrestore(&vh->lock, flags);
+	for (i = 0; i < n; i++) {
+		vsas_expose(vh, todo[i]);
+		vsas_dev_put(todo[i]);
+	}
+	kfree(todo);
+}
+
+/* configfs driver_state: the driver's gating state (see vsas.h) */
+int vsas_set_drv_state(struct vsas_host *vh, enum vsas_drv_state st)
+{
+	enum vsas_drv_state old = READ_ONCE(vh->drv_state);
+
+	WRITE_ONCE(vh->drv_state, st);
+	if (vh->enabled && old == VSAS_DS_RESET && st == VSAS_DS_OK &&
+	    !vh->pers->libsas && vh->pers->add_method[1] == VSAS_ADD_SCAN_TARGET) {
+		vsas_fw_queue(vh, NULL, vsas_ev_refresh);
+		flush_workqueue(vh->fw_wq);
+	}
+	return 0;
+}
+
 void vsas_queue_sync(struct vsas_host *vh)
 {
 	vsas_fw_queue(vh, NULL, vsas_ev_sync);
@@ -695,6 +831,8 @@ int vsas_fw_call(struct vsas_host *vh,
 struct vsas_dev_spec {
 	int channel;
 	int id;
+	int lun;		/* first LUN; -1: not given (0 for add) */
+	int hidden, blocked;	/* -1: not given */
 	int dev_index;
 	unsigned int nluns;
 	int type;
@@ -724,8 +862,14 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	bool noticed = vh->enabled && !s->silent && !s->known;
 	const char *model;
 
+	unsigned int lun = s->lun < 0 ? 0 : s->lun;
+	bool volumes = !pers->libsas && s->channel > 0 && pers->per_lun;
+
 	if (s->channel < 0 || s->channel >= VSAS_MAX_CHANNELS ||
 	    s->nluns < 1 || s->nluns > VSAS_MAX_LUNS || s->type < 0 || s->type > 0x1f)
+		return -EINVAL;
+	/* only volumes start at a LUN other than 0 */
+	if (lun && (!volumes || lun + s->nluns - 1 > VSAS_MAX_LUN_ADDR))
 		return -EINVAL;
 	if (s->channel == 0 && s->id >= 0)
 		return -EINVAL;		/* the transport assigns ch 0 ids */
@@ -743,6 +887,9 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 		return -ENOMEM;
 	dev->channel = s->channel;
 	dev->id = s->id;
+	dev->lun = lun;
+	dev->hidden = s->hidden > 0;
+	dev->blocked = s->blocked > 0;
 	dev->type = s->type;
 	dev->expander = s->expander;
 	model = pers->model[s->channel] ? pers->model[s->channel] : "VSAS DISK";
@@ -753,7 +900,14 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	spin_lock_irqsave(&vh->lock, flags);
 	if (s->channel) {
 		list_for_each_entry(d, &vh->devs, node) {
-			if (d->channel == s->channel && d->id == s->id) {
+			/*
+			 * volumes share a target if their LUNs do not overlap;
+			 * a device the firmware lost may still be listed until
+			 * the driver drops it
+			 */
+			if (d->in_fw && d->channel == s->channel && d->id == s->id &&
+			    (!volumes || (lun < d->lun + d->nluns &&
+					  d->lun < lun + s->nluns))) {
 				spin_unlock_irqrestore(&vh->lock, flags);
 				vsas_dev_put(dev);
 				return -EEXIST;
@@ -794,7 +948,9 @@ static struct vsas_dev *vsas_dev_find(struct vsas_host *vh,
 		if (!dev->in_fw)
 			continue;
 		if (s->dev_index >= 0 ? dev->index == s->dev_index :
-		    dev->channel == s->channel && vsas_dev_id(vh, dev) == s->id)
+		    dev->channel == s->channel && vsas_dev_id(vh, dev) == s->id &&
+		    (s->lun < 0 || ((unsigned int)s->lun >= dev->lun &&
+				    (unsigned int)s->lun < dev->lun + dev->nluns)))
 			return dev;
 	}
 	return NULL;
@@ -834,6 +990,26 @@ static int vsas_dev_delete(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	return 0;
 }
 
+/* "set": change a listed device's hidden/blocked state (no event) */
+static int vsas_dev_set(struct vsas_host *vh, const struct vsas_dev_spec *s)
+{
+	struct vsas_dev *dev;
+	unsigned long flags;
+
+	if (s->dev_index < 0 && (s->channel < 0 || s->id < 0))
+		return -EINVAL;
+	if (s->hidden < 0 && s->blocked < 0)
+		return -EINVAL;
+	spin_lock_irqsave(&vh->lock, flags);
+	dev = vsas_dev_find(vh, s);
+	if (dev && s->hidden >= 0)
+		WRITE_ONCE(dev->hidden, s->hidden);
+	if (dev && s->blocked >= 0)
+		WRITE_ONCE(dev->blocked, s->blocked);
+	spin_unlock_irqrestore(&vh->lock, flags);
+	return dev ? 0 : -ENOENT;
+}
+
 static int vsas_parse_uint(const char *v, unsigned int *out)
 {
 	return kstrtouint(v, 0, out);
@@ -848,11 +1024,12 @@ static int vsas_parse_uint(const char *v, unsigned int *out)
 static int vsas_dev_command_one(struct vsas_host *vh, char *line)
 {
 	struct vsas_dev_spec s = {
-		.channel = -1, .id = -1, .dev_index = -1, .nluns = 1,
+		.channel = -1, .id = -1, .lun = -1, .dev_index = -1, .nluns = 1,
+		.hidden = -1, .blocked = -1,
 	};
 	char *verb, *tok, *val;
 	unsigned int u;
-	bool add;
+	bool add, set = false;
 
 	line = strim(line);
 	verb = strsep(&line, " \t");
@@ -872,6 +1049,8 @@ static int vsas_dev_command_one(struct vsas_host *vh, char *line)
 		add = true;
 	else if (!strcmp(verb, "remove"))
 		add = false;
+	else if (!strcmp(verb, "set"))
+		add = false, set = true;
 	else
 		return -EINVAL;
 
@@ -911,8 +1090,14 @@ static int vsas_dev_command_one(struct vsas_host *vh, char *line)
 			s.channel = u;
 		else if (!strcmp(tok, "id"))
 			s.id = u;
+		else if (!strcmp(tok, "lun"))
+			s.lun = u;
 		else if (!strcmp(tok, "dev") && !add)
 			s.dev_index = u;
+		else if (!strcmp(tok, "hidden") && (add || set) && u <= 1)
+			s.hidden = u;
+		else if (!strcmp(tok, "blocked") && (add || set) && u <= 1)
+			s.blocked = u;
 		else if (!strcmp(tok, "luns") && add)
 			s.nluns = u;
 		else if (!strcmp(tok, "type") && add)
@@ -927,6 +1112,8 @@ static int vsas_dev_command_one(struct vsas_host *vh, char *line)
 
 		return ret < 0 ? ret : 0;
 	}
+	if (set)
+		return vsas_dev_set(vh, &s);
 	return vsas_dev_delete(vh, &s);
 }
 
@@ -945,7 +1132,9 @@ int vsas_dev_command(struct vsas_host *vh, const char *cmd)
 /*
  * Topology: whitespace-separated devices. "0" a SAS end device on a host
  * PHY, "0e" one behind the expander, "C:I" a driver device on channel C,
- * id I; a "/N" suffix gives N LUNs. Checked fully before anything changes.
+ * id I, "C:I:L" a volume at LUN L of target (C, I) (personalities with
+ * per-LUN volumes; several may share a target); a "/N" suffix gives N LUNs.
+ * Checked fully before anything changes (LUN overlaps: by vsas_dev_create()).
  */
 int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 {
@@ -993,9 +1182,23 @@ int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 			s->expander = true;
 			tok[l - 1] = '\0';
 		}
+		s->lun = -1;
+		s->hidden = -1;
+		s->blocked = -1;
 		colon = strchr(tok, ':');
 		if (colon) {
+			char *lcolon;
+
 			*colon++ = '\0';
+			lcolon = strchr(colon, ':');
+			if (lcolon) {	/* C:I:L, a volume at LUN L */
+				*lcolon++ = '\0';
+				if (kstrtouint(lcolon, 10, &u) || u > VSAS_MAX_LUN_ADDR) {
+					ret = -EINVAL;
+					goto out;
+				}
+				s->lun = u;
+			}
 			if (kstrtouint(colon, 10, &u) || u > INT_MAX) {
 				ret = -EINVAL;
 				goto out;
@@ -1009,7 +1212,9 @@ int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 		s->channel = u;
 		no_id = s->id < 0;
 		if (!u != no_id || (u && s->expander) ||
-		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE)) {
+		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE) ||
+		    (s->lun > 0 && (vh->pers->libsas || !vh->pers->per_lun ||
+				    s->lun + s->nluns - 1 > VSAS_MAX_LUN_ADDR))) {
 			ret = -EINVAL;
 			goto out;
 		}
@@ -1042,11 +1247,12 @@ ssize_t vsas_dev_list(struct vsas_host *vh, char *buf, size_t size)
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(dev, &vh->devs, node) {
 		n += scnprintf(buf + n, size - n,
-			       "dev=%u ch=%u id=%d luns=%u type=%u exp=%d phy=%d sas=0x%016llx state=%s vendor=%.8s model=%.16s\n",
+			       "dev=%u ch=%u id=%d luns=%u lun=%u type=%u exp=%d phy=%d sas=0x%016llx state=%s vendor=%.8s model=%.16s hidden=%d blocked=%d\n",
 			       dev->index, dev->channel, vsas_dev_id(vh, dev),
-			       dev->nluns, dev->type, dev->expander,
+			       dev->nluns, dev->lun, dev->type, dev->expander,
 			       dev->channel ? -1 : (int)dev->phy, dev->sas_addr,
-			       vsas_dev_state(dev), dev->vendor, dev->model);
+			       vsas_dev_state(dev), dev->vendor, dev->model,
+			       dev->hidden, dev->blocked);
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);
 	return n;
@@ -1054,7 +1260,12 @@ ssize_t vsas_dev_list(struct vsas_host *vh, char *buf, size_t size)
 
 /* ---- SCSI host template callbacks (transport-direct) -------------------- */
 
+#ifdef VSAS_HAVE_SCSI_QC_STATUS
+static enum scsi_qc_status vsas_queuecommand(struct Scsi_Host *shost,
+					     struct scsi_cmnd *scmd)
+#else
 static int vsas_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
+#endif
 {
 	return vsas_queue_cmd(shost_to_vh(shost), scmd, NULL);
 }
@@ -1097,13 +1308,21 @@ int vsas_target_alloc(struct scsi_target *starget)
  */
 bool vsas_sdev_account(struct vsas_host *vh, struct scsi_device *sdev)
 {
-	struct vsas_dev *dev = vsas_dev_lookup(vh, scsi_target(sdev));
-	bool known = dev && READ_ONCE(dev->known);
-	bool present = known && vsas_dev_usable(dev) && sdev->lun < dev->nluns;
+	struct vsas_dev *tdev = vsas_dev_lookup(vh, scsi_target(sdev));
+	struct vsas_dev *dev;
+	bool known = tdev && READ_ONCE(tdev->known);
+	bool present = false;
+	unsigned int idx;
 
 	vsas_inc(vh, VSAS_C_SLAVE_ALLOCS);
-	if (dev)
+	if (tdev)
+		vsas_dev_put(tdev);
+	/* a volume is present only at its own LUNs; a target at its LUs */
+	dev = vsas_dev_lookup_lun(vh, scsi_target(sdev), sdev->lun, &idx);
+	if (dev) {
+		present = vsas_dev_usable(dev) && idx < dev->nluns;
 		vsas_dev_put(dev);
+	}
 	if (!present)
 		vsas_inc(vh, known ? VSAS_C_ABSENT_LUN_PROBES : VSAS_C_ABSENT_PROBES);
 	return present;
@@ -1114,11 +1333,71 @@ static int vsas_slave_alloc(struct scsi_device *sdev)
 	struct vsas_host *vh = shost_to_vh(sdev->host);
 	bool present = vsas_sdev_account(vh, sdev);
 
+	/* smartpqi: hostdata is the driver's device, set when one is found */
+	if (present && sdev->channel && vh->pers->forget_on_delete)
+		sdev->hostdata = vh;
 	if (!present && vh->pers->absent == VSAS_ABSENT_ENXIO) {
 		vsas_inc(vh, VSAS_C_SLAVE_ALLOC_ENXIO);
 		return -ENXIO;
 	}
 	return 0;
+}
+
+/*
+ * The sdev destroy callback of forget_on_delete personalities: smartpqi's
+ * pqi_sdev_destroy() (7.3) / pqi_slave_destroy() (6.12), smartpqi_init.c
+ * :6645-6684 / :6613-6652. Only with the driver's scan mutex, taken with
+ * mutex_trylock() (the driver's own scan and removal hold it: then nothing
+ * happens), and only for a scsi_device the driver attached (hostdata), the
+ * device's lun_count drops; at 0 the device is unlinked from the driver's
+ * list and freed. vsas: the device stays in the firmware's list but is no
+ * longer known nor exposed, so the next driver rescan (vsas_ev_sync(): the
+ * rescan host attribute, scan_start, the deferred rescan) adds it again.
+ * lun_count is modelled as "no other LUN of the device has a scsi_device".
+ * Channel 0 (rphys) is not modelled (hostdata is only set on channels >= 1).
+ */
+static void vsas_sdev_destroy(struct scsi_device *sdev)
+{
+	struct vsas_host *vh = shost_to_vh(sdev->host);
+	unsigned int idx, lun, first, count;
+	struct scsi_device *other;
+	struct vsas_dev *dev;
+	unsigned long flags;
+	bool last = true, forgot = false;
+
+	if (!vh || !vh->pers->forget_on_delete || !sdev->hostdata)
+		return;
+	if (!mutex_trylock(&vh->drv_scan_mutex)) {
+		vsas_inc(vh, VSAS_C_FORGET_BUSY);
+		return;
+	}
+	sdev->hostdata = NULL;
+	dev = vsas_dev_lookup_lun(vh, scsi_target(sdev), sdev->lun, &idx);
+	if (!dev || !dev->channel || idx >= dev->nluns)
+		goto out;
+	vsas_dev_add_range(vh, dev, &first, &count);
+	for (lun = first; lun < first + count && last; lun++) {
+		if (lun == sdev->lun)
+			continue;
+		other = scsi_device_lookup(sdev->host, dev->channel, dev->id, lun);
+		if (other) {
+			last = false;
+			scsi_device_put(other);
+		}
+	}
+	spin_lock_irqsave(&vh->lock, flags);
+	if (last && dev->known) {
+		dev->known = false;
+		dev->exposed = false;
+		forgot = true;
+	}
+	spin_unlock_irqrestore(&vh->lock, flags);
+	if (forgot)
+		vsas_inc(vh, VSAS_C_DEVS_FORGOTTEN);
+out:
+	if (dev)
+		vsas_dev_put(dev);
+	mutex_unlock(&vh->drv_scan_mutex);
 }
 
 /*
@@ -1333,32 +1612,90 @@ static void vsas_smp_handler(struct bsg_job *job, struct Scsi_Host *shost,
 	bsg_job_done(job, -EOPNOTSUPP, 0);
 }
 
-#ifdef VSAS_HAVE_USER_SCAN_TARGETS
 /*
- * The fix series' ->user_scan_targets(): report, from the driver's device
- * list only, the targets the personality exposes outside the transport, as
- * mpt3sas, mpi3mr, smartpqi and hpsa do. No firmware is asked.
+ * Would the modelled driver refuse to expose devices now (-EBUSY)? The
+ * personality's busy_states: smartpqi/hpsa controller reset, removal,
+ * discovery (OFA, blocked scans); mpt3sas wait_for_discovery_to_complete,
+ * shost_recovery, remove_host, pci_error_recovery; mpi3mr reset_in_progress,
+ * pci_err_recovery, stop_drv_processing (docs/vsas.md, fidelity table).
  */
-static int vsas_user_scan_targets(struct Scsi_Host *shost,
-				  struct sas_scan_targets *targets)
+static bool vsas_drv_busy(struct vsas_host *vh)
 {
-	struct vsas_host *vh = shost_to_vh(shost);
+	return vh->pers->busy_states & BIT(READ_ONCE(vh->drv_state));
+}
+
+/*
+ * What the fix series' ->user_scan_devices() of the personality's driver
+ * reports, from the driver's device list only (no firmware is asked, no
+ * sleeping; @fn is called under vh->lock): what the driver adds itself
+ * outside the transport and would expose now, at the address its own add
+ * path uses: per LUN with scsi_add_device() (smartpqi, hpsa volumes,
+ * controllers and external volumes; mpt3sas RAID/PCIe at LUN 0),
+ * SCAN_WILD_CARD for a target scsi_scan_target() scans whole (mpi3mr, only
+ * host_exposed targets). Hidden and blocked devices are skipped. Returns 0,
+ * -EBUSY in a driver state that forbids exposing devices, or @fn's error.
+ * Used by the hook and by debugfs scan_devices (the lab's emulation).
+ */
+int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx)
+{
+	unsigned int lun, first, count;
 	struct vsas_dev *dev;
 	unsigned long flags;
 	int ret = 0;
+	u8 method;
 
+	if (vh->pers->no_user_scan)	/* no hook: nothing is ever reported */
+		return 0;
 	vsas_inc(vh, VSAS_C_USER_SCAN_REPORTS);
+	if (vsas_drv_busy(vh)) {
+		vsas_inc(vh, VSAS_C_USER_SCAN_BUSY);
+		return -EBUSY;
+	}
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(dev, &vh->devs, node) {
-		if (!dev->known || !dev->channel ||
-		    vh->pers->add_method[dev->channel] == VSAS_ADD_RPHY)
+		if (!dev->channel || !dev->known || dev->hidden || dev->blocked)
 			continue;
-		ret = sas_scan_report_target(targets, dev->channel, dev->id);
+		method = vh->pers->add_method[dev->channel];
+		if (method == VSAS_ADD_SCAN_TARGET) {
+			if (!dev->exposed)	/* mpi3mr: host_exposed */
+				continue;
+			ret = fn(ctx, dev->channel, dev->id, SCAN_WILD_CARD);
+			if (ret)
+				break;
+			vsas_inc(vh, VSAS_C_USER_SCAN_ENTRIES);
+			continue;
+		}
+		if (method != VSAS_ADD_DEVICE)
+			continue;
+		vsas_dev_add_range(vh, dev, &first, &count);
+		for (lun = first; lun < first + count && !ret; lun++) {
+			ret = fn(ctx, dev->channel, dev->id, lun);
+			if (!ret)
+				vsas_inc(vh, VSAS_C_USER_SCAN_ENTRIES);
+		}
 		if (ret)
 			break;
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);
 	return ret;
+}
+
+#ifdef VSAS_HAVE_USER_SCAN_DEVICES
+static int vsas_report_to_list(void *list, unsigned int channel,
+			       unsigned int id, u64 lun)
+{
+	return sas_scan_report_device(list, channel, id, lun);
+}
+
+/* The fix series' ->user_scan_devices() (docs/design.md). */
+static int vsas_user_scan_devices(struct Scsi_Host *shost,
+				  struct sas_scan_list *list)
+{
+	struct vsas_host *vh = shost_to_vh(shost);
+
+	if (!vh)
+		return -EBUSY;
+	return vsas_collect_devices(vh, vsas_report_to_list, list);
 }
 #endif
 
@@ -1367,9 +1704,17 @@ static struct sas_function_template vsas_sas_ft = {
 	.smp_handler		= vsas_smp_handler,
 	.phy_reset		= vsas_phy_reset,
 	.phy_enable		= vsas_phy_enable,
-#ifdef VSAS_HAVE_USER_SCAN_TARGETS
-	.user_scan_targets	= vsas_user_scan_targets,
+#ifdef VSAS_HAVE_USER_SCAN_DEVICES
+	.user_scan_devices	= vsas_user_scan_devices,
 #endif
+};
+
+/* the same without ->user_scan_devices(): personalities with no_user_scan */
+static struct sas_function_template vsas_sas_ft_nohook = {
+	.get_linkerrors		= vsas_get_linkerrors,
+	.smp_handler		= vsas_smp_handler,
+	.phy_reset		= vsas_phy_reset,
+	.phy_enable		= vsas_phy_enable,
 };
 
 /* ---- runtime PM of the host's parent device ----------------------------- */
@@ -1528,7 +1873,8 @@ int vsas_host_enable(struct vsas_host *vh)
 		if (ret)
 			goto err_put;
 	} else {
-		shost->transportt = vsas_sas_tt;
+		shost->transportt = pers->no_user_scan ? vsas_sas_tt_nohook :
+							 vsas_sas_tt;
 		ret = scsi_add_host(shost, pdev);
 		if (ret)
 			goto err_put;
@@ -1690,7 +2036,7 @@ static int __init vsas_init(void)
 	vsas_zero_buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!vsas_zero_buf)
 		return -ENOMEM;
-	vsas_io_wq = alloc_workqueue("vsas_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	vsas_io_wq = alloc_workqueue("vsas_io", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND, 0);
 	if (!vsas_io_wq)
 		goto err_zero;
 	vsas_sht = kcalloc(vsas_nr_personalities, sizeof(*vsas_sht), GFP_KERNEL);
@@ -1711,13 +2057,22 @@ static int __init vsas_init(void)
 		}
 		if (pers->rescan_attr)
 			vsas_sht[i].shost_groups = vsas_rescan_groups;
+		if (pers->forget_on_delete)
+#ifdef VSAS_HAVE_SDEV_INIT
+			vsas_sht[i].sdev_destroy = vsas_sdev_destroy;
+#else
+			vsas_sht[i].slave_destroy = vsas_sdev_destroy;
+#endif
 	}
 	vsas_sas_tt = sas_attach_transport(&vsas_sas_ft);
 	if (!vsas_sas_tt)
 		goto err_sht;
+	vsas_sas_tt_nohook = sas_attach_transport(&vsas_sas_ft_nohook);
+	if (!vsas_sas_tt_nohook)
+		goto err_tt;
 	ret = vsas_libsas_init();
 	if (ret)
-		goto err_tt;
+		goto err_tt2;
 	vsas_root = root_device_register(VSAS_NAME);
 	if (IS_ERR(vsas_root)) {
 		ret = PTR_ERR(vsas_root);
@@ -1740,6 +2095,8 @@ err_root:
 	root_device_unregister(vsas_root);
 err_libsas:
 	vsas_libsas_exit();
+err_tt2:
+	sas_release_transport(vsas_sas_tt_nohook);
 err_tt:
 	sas_release_transport(vsas_sas_tt);
 err_sht:
@@ -1758,6 +2115,7 @@ static void __exit vsas_exit(void)
 	vsas_debugfs_exit();
 	root_device_unregister(vsas_root);
 	vsas_libsas_exit();
+	sas_release_transport(vsas_sas_tt_nohook);
 	sas_release_transport(vsas_sas_tt);
 	kfree(vsas_sht);
 	destroy_workqueue(vsas_io_wq);

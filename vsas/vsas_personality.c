@@ -190,24 +190,58 @@ const struct vsas_personality vsas_personalities[] = {
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },
 		.model = { "SAS DISK", "CH1 DISK", "CH2 DISK", "CH3 DISK" },
+		.per_lun = true,
+		.busy_states = BIT(VSAS_DS_RESET) | BIT(VSAS_DS_REMOVING),
 		.absent = VSAS_ABSENT_NO_CONNECT,
 		.topology = "0 0 0e",
 	},
+	/*
+	 * smartpqi: pqi_assign_bus_target_lun() (smartpqi_init.c:1366-1404 in
+	 * 6.12, :1368-1406 in 7.3): local volumes (1, 0, lunid & 0x3fff), the
+	 * controller (2, 0, 0), external volumes (3, (lunid >> 16) & 0x3fff,
+	 * lunid & 0xff); each added by scsi_add_device(shost, bus, target, lun)
+	 * (:1912 / :1914), removed by scsi_remove_device() (:1939 / :1941),
+	 * looked up by exact (bus, target, lun) (:6555 / :6586).
+	 *
+	 * A user's sysfs delete makes the driver forget the device:
+	 * pqi_slave_destroy() (6.12 :6613-6652) / pqi_sdev_destroy() (7.3
+	 * :6645-6684, .sdev_destroy at :7771; 6.12 .slave_destroy at :7597)
+	 * mutex_trylock()s ctrl_info->scan_mutex and, if it gets it, drops
+	 * lun_count and at 0 unlinks and frees the device (forget_on_delete,
+	 * vsas_sdev_destroy()). The driver's own scan adds it again: the host's
+	 * "rescan" attribute, pqi_host_rescan_store() (6.12 :6987, 7.3 :7161)
+	 * -> pqi_scan_start() (:2622 / :2635) -> pqi_scan_scsi_devices(), and
+	 * the rescan worker. So the fix series gives smartpqi no
+	 * ->user_scan_devices() hook (docs/design.md, "smartpqi — no hook"):
+	 * its hosts get a SAS transport template without one (no_user_scan).
+	 */
 	{
 		.name = "smartpqi",
 		.proc_name = "vsas_smartpqi",
 		.rescan_attr = true,
+		.no_user_scan = true,
+		.forget_on_delete = true,
 		.max_channel = 3, .max_id = ~0U, .max_lun = 256,
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },
 		.model = { "SAS DISK", "LOGICAL VOLUME", "RAID CTRL",
 			   "EXT LOGICAL VOL" },
+		.per_lun = true,
+		.busy_states = BIT(VSAS_DS_RESET) | BIT(VSAS_DS_DISCOVERY) |
+			       BIT(VSAS_DS_REMOVING),
 		.absent = VSAS_ABSENT_NO_CONNECT,
 		.scan_ms = 0, .rescan_delay_ms = 10000,
 		.topology = "0 0 1:0 1:1",
 		.scan_start = pqi_scan_start,
 		.scan_finished = pqi_scan_finished,
 	},
+	/*
+	 * hpsa: figure_bus_target_lun() (hpsa.c:4057-4086 in 6.12, :4043-4072
+	 * in 7.3): local volumes (1, 0, lunid & 0x3fff), external volumes (2,
+	 * (lunid >> 16) & 0x3fff, lunid & 0xff), the controller bus 3 (rev 0)
+	 * or 0; scsi_add_device() per LUN (:1822 / :1816), scsi_remove_device()
+	 * (:1903 / :1897), lookup by exact (bus, target, lun) (:2131 / :2125).
+	 */
 	{
 		.name = "hpsa",
 		.proc_name = "vsas_hpsa",
@@ -217,21 +251,29 @@ const struct vsas_personality vsas_personalities[] = {
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },
 		.model = { "SAS DISK", "LOGICAL VOLUME", "EXT LOGICAL VOL",
 			   "LEGACY CTRL" },
+		.per_lun = true,
+		.busy_states = BIT(VSAS_DS_RESET) | BIT(VSAS_DS_DISCOVERY) |
+			       BIT(VSAS_DS_REMOVING),
 		.absent = VSAS_ABSENT_NO_CONNECT,
 		.topology = "0 0 1:0 1:1",
 		.scan_start = hpsa_scan_start,
 		.scan_finished = hpsa_scan_finished,
 	},
+	/*
+	 * mpt3sas: scsi_add_device(shost, RAID_CHANNEL, id, 0) (mpt3sas_scsih.c
+	 * :9058, :9475, :11453, :11526 in 6.12; :10285, :10702, :12727, :12800
+	 * in 7.3) and (PCIE_CHANNEL, id, 0) (:1379, :11470; :1436, :12744);
+	 * BLOCKED PCIe devices listed, never added (:7863-7869; :9031-9037).
+	 */
 	{
 		.name = "mpt3sas",
 		.proc_name = "vsas_mpt3sas",
 		.remove_target = true,
-#ifdef VSAS_HAVE_USER_SCAN_TARGETS
-		/* the fix series sets max_channel = PCIE_CHANNEL */
-		.max_channel = 2, .max_id = ~0U, .max_lun = 16895,
-#else
 		.max_channel = 0, .max_id = ~0U, .max_lun = 16895,
-#endif
+		/* scsi_add_device(shost, RAID_CHANNEL|PCIE_CHANNEL, id, 0) */
+		.add_lun0 = true,
+		.busy_states = BIT(VSAS_DS_RESET) | BIT(VSAS_DS_DISCOVERY) |
+			       BIT(VSAS_DS_REMOVING),
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_NONE },
 		.model = { "SAS DISK", "RAID VOLUME", "NVME DISK", NULL },
@@ -242,6 +284,13 @@ const struct vsas_personality vsas_personalities[] = {
 		.scan_finished = pe_scan_finished,
 		.target_alloc = mpt3sas_target_alloc,
 	},
+	/*
+	 * mpi3mr: scsi_scan_target(&shost->shost_gendev, scsi_device_channel
+	 * (1 with the transport: mpi3mr_fw.c:4268 / :4419), perst_id,
+	 * SCAN_WILD_CARD, SCSI_SCAN_INITIAL) (mpi3mr_os.c:983-985 in 6.12 and
+	 * 7.3); refused while reset_in_progress/pci_err_recovery (:966), skips
+	 * is_hidden/host_exposed (:974), sets host_exposed (:980).
+	 */
 	{
 		.name = "mpi3mr",
 		.proc_name = "vsas_mpi3mr",
@@ -251,6 +300,8 @@ const struct vsas_personality vsas_personalities[] = {
 				VSAS_ADD_NONE, VSAS_ADD_NONE },
 		.model = { "SAS DISK", "NVME DISK", NULL, NULL },
 		.absent = VSAS_ABSENT_ENXIO,
+		/* reset_in_progress/pci_err_recovery, stop_drv_processing */
+		.busy_states = BIT(VSAS_DS_RESET) | BIT(VSAS_DS_REMOVING),
 		.scan_ms = 200, .scan_timeout_ms = 300000,
 		.topology = "0 0 1:0 1:1",
 		.scan_start = pe_scan_start,

@@ -13,6 +13,8 @@
 #include <linux/mm.h>
 #include <linux/pm_runtime.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
 #include <scsi/scsi.h>
@@ -142,25 +144,64 @@ static void vsas_inquiry(struct vsas_host *vh, struct vsas_dev *dev,
 	vsas_respond(scmd, buf, n, alloc_len);
 }
 
-static void vsas_report_luns(struct vsas_dev *dev, struct scsi_cmnd *scmd)
+static int vsas_cmp_uint(const void *a, const void *b)
 {
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * REPORT LUNS. What RAID firmware answers when it is sent to a volume is
+ * not in the drivers' source (docs/vsas.md), so the host's report_luns
+ * chooses: every LUN of every volume the firmware has on the target
+ * ("all"), the volume's own LUNs ("self"), or ILLEGAL REQUEST, invalid
+ * operation code ("none"). A target that is one device answers its LUNs.
+ */
+static void vsas_report_luns(struct vsas_host *vh, struct vsas_dev *dev,
+			     struct scsi_cmnd *scmd)
+{
+	enum vsas_report_luns mode = READ_ONCE(vh->report_luns);
 	u32 alloc_len = get_unaligned_be32(&scmd->cmnd[6]);
-	u32 len = 8 + 8 * dev->nluns;
-	unsigned int i;
+	unsigned int i, n = 0, *luns;
+	struct vsas_dev *d;
+	unsigned long flags;
+	u32 len;
 	u8 *buf;
 
+	if (mode == VSAS_RL_NONE) {
+		vsas_inc(vh, VSAS_C_REPORT_LUNS_REFUSED);
+		vsas_sense(scmd, ILLEGAL_REQUEST, ASC_INVALID_OPCODE, 0);
+		return;
+	}
 	if (alloc_len < 16) {
 		vsas_invalid_cdb(scmd);
 		return;
 	}
-	buf = kzalloc(len, GFP_NOIO);
-	if (!buf) {
+	buf = kzalloc(8 + 8 * VSAS_REPORT_LUNS_MAX, GFP_NOIO);
+	luns = kcalloc(VSAS_REPORT_LUNS_MAX, sizeof(*luns), GFP_NOIO);
+	if (!buf || !luns) {
+		kfree(buf);
+		kfree(luns);
 		set_host_byte(scmd, DID_REQUEUE);
 		return;
 	}
-	put_unaligned_be32(8 * dev->nluns, buf);
-	for (i = 0; i < dev->nluns; i++)
-		int_to_scsilun(i, (struct scsi_lun *)&buf[8 + 8 * i]);
+	spin_lock_irqsave(&vh->lock, flags);
+	list_for_each_entry(d, &vh->devs, node) {
+		if (d != dev && (mode != VSAS_RL_ALL || !vsas_dev_volumes(vh, dev) ||
+				 d->channel != dev->channel || d->id != dev->id ||
+				 !d->in_fw))
+			continue;
+		for (i = 0; i < d->nluns && n < VSAS_REPORT_LUNS_MAX; i++)
+			luns[n++] = d->lun + i;
+	}
+	spin_unlock_irqrestore(&vh->lock, flags);
+	sort(luns, n, sizeof(*luns), vsas_cmp_uint, NULL);	/* ascending */
+	for (i = 0; i < n; i++)
+		int_to_scsilun(luns[i], (struct scsi_lun *)&buf[8 + 8 * i]);
+	kfree(luns);
+	len = 8 + 8 * n;
+	put_unaligned_be32(8 * n, buf);
 	vsas_respond(scmd, buf, len, alloc_len);
 	kfree(buf);
 }
@@ -327,7 +368,7 @@ void vsas_execute(struct vsas_host *vh, struct vsas_dev *dev, unsigned int lun,
 		vsas_inquiry(vh, dev, lun, scmd);
 		return;
 	case REPORT_LUNS:
-		vsas_report_luns(dev, scmd);
+		vsas_report_luns(vh, dev, scmd);
 		return;
 	case REQUEST_SENSE:
 		vsas_request_sense(scmd);
@@ -432,6 +473,7 @@ int vsas_queue_cmd(struct vsas_host *vh, struct scsi_cmnd *scmd, void *task)
 	struct scsi_device *sdev = scmd->device;
 	struct vsas_dev *dev;
 	unsigned long flags, delay;
+	unsigned int idx;
 
 	vsas_inc(vh, VSAS_C_CMDS);
 	atomic64_inc(&vh->opc[scmd->cmnd[0]]);
@@ -440,7 +482,7 @@ int vsas_queue_cmd(struct vsas_host *vh, struct scsi_cmnd *scmd, void *task)
 		pm_request_resume(vh->pdev);
 	}
 
-	dev = vsas_dev_lookup(vh, scsi_target(sdev));
+	dev = vsas_dev_lookup_lun(vh, scsi_target(sdev), sdev->lun, &idx);
 	if (dev && !vsas_dev_usable(dev)) {
 		vsas_dev_put(dev);
 		dev = NULL;
@@ -452,7 +494,7 @@ int vsas_queue_cmd(struct vsas_host *vh, struct scsi_cmnd *scmd, void *task)
 	vc->vh = vh;
 	vc->dev = dev;
 	vc->task = task;
-	vc->lun = sdev->lun < VSAS_MAX_LUNS ? sdev->lun : VSAS_MAX_LUNS;
+	vc->lun = idx;		/* LU index within the device */
 	delay = msecs_to_jiffies(dev ? vh->p.io_delay_ms : vh->p.absent_delay_ms);
 
 	spin_lock_irqsave(&vh->lock, flags);

@@ -16,6 +16,14 @@ class RegistryTests(unittest.TestCase):
             with self.subTest(name=name):
                 self.assertTrue(ok, why)
 
+    def test_forgets_deleted(self):
+        # smartpqi only (pqi_slave_destroy() forgets; no hook in the series)
+        self.assertEqual([p.row for p in personalities.REGISTRY if p.forgets_deleted],
+                         ["smartpqi"])
+        bad = [personalities.Personality("f", "f", "0,1:0", (0, 1), 1, 16, 8,
+                                         forgets_deleted=True)]
+        self.assertEqual(len(personalities.self_check(bad)), 1, personalities.self_check(bad))
+
 
 if __name__ == "__main__":
     unittest.main()
