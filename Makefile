@@ -7,6 +7,12 @@
 #   make stress          the reliability suite's full profile
 #   make bench           rescan cost vs the minimum [BENCH_PROFILE=full|reduced]
 #   make kernel|guest|vsas|initramfs|vm  [VARIANT=stock|fixed|...] [CASES='glob,...']
+#   make series-check|config-matrix      [LINE=7.3|6.12|6.1]
+#   make series AUTHOR='Name <mail>' KTREE=<7.3 git tree> [BRANCH=...]
+#                        the series under the submitter's own sign-off
+#
+# LINE selects the kernel line (Debian's linux-source-<line>): 7.3 (default,
+# the fix series in patches/), 6.12 or 6.1 (backports in patches/linux-<line>.y/).
 
 VARIANT ?= stock
 PROFILE ?= reduced
@@ -15,10 +21,14 @@ BENCH_PROFILE ?= full
 TIMEOUT ?= 600
 SASSCAN_CACHE ?= $(HOME)/.cache/sasscan
 SASSCAN_WORK ?= $(SASSCAN_CACHE)
-export SASSCAN_CACHE SASSCAN_WORK
+SASSCAN_LINE ?= 7.3
+LINE ?= $(SASSCAN_LINE)
+SASSCAN_LINE := $(LINE)
+export SASSCAN_CACHE SASSCAN_WORK SASSCAN_LINE
 PY := python3
 
 .PHONY: all demo test check check-full bench deps kernel guest vsas modules initramfs prepare vm clean
+.PHONY: series-check config-matrix series
 all: check
 
 deps:
@@ -46,16 +56,26 @@ vm: prepare
 demo: deps
 	@$(PY) lab/check.py --demo --profile $(PROFILE)
 
+# The fix series of LINE: git am, then build and boot after every patch
+series-check: deps guest
+	@lab/series-check.sh $(LINE)
+
+# The 0-day-style build matrix of LINE's series (CONFIGS=quick|full)
+CONFIGS ?= quick
+config-matrix: deps
+	@lab/config-matrix.sh --configs $(CONFIGS) $(LINE)
+
 test:
 	@lab/fast-test.sh
 
 # make check KERNEL=<bzImage> KBUILD=<build or headers tree> MODULES=<modules dir>
 # runs vsas and the matrix on that kernel instead (lab/external-kernel.sh).
 check: deps
-	@$(PY) lab/check.py $(if $(KERNEL)$(KBUILD)$(MODULES),--kernel '$(KERNEL)' --kbuild '$(KBUILD)' --modules '$(MODULES)')
+	@$(PY) lab/check.py $(if $(filter full,$(CONFIGS)),--configs full) $(if $(KERNEL)$(KBUILD)$(MODULES),--kernel '$(KERNEL)' --kbuild '$(KBUILD)' --modules '$(MODULES)')
 
 # The exhaustive runs, beyond CI's budget (docs/lab.md)
-check-full: check
+check-full: deps
+	@$(MAKE) -s check CONFIGS=full
 	@$(MAKE) -s demo PROFILE=full
 	@$(MAKE) -s stress
 	@$(MAKE) -s bench BENCH_PROFILE=full
@@ -76,11 +96,17 @@ bench: deps
 dkms-check: deps
 	@lab/dkms-check.sh
 debian-kernel: guest
-	@lab/debian-kernel.sh
+	@SASSCAN_LINE=6.12 lab/debian-kernel.sh
 demo-debian: deps
 	@$(PY) lab/check.py --debian --profile $(if $(filter file,$(origin PROFILE)),full,$(PROFILE))
 onhost-vmtest: debian-kernel
-	@lab/onhost-vmtest.sh
+	@SASSCAN_LINE=6.12 lab/onhost-vmtest.sh
 
 clean:
 	rm -rf out
+
+# Regenerate patches/ from a branch of a 7.3 git tree under the submitter's
+# identity (AUTHOR, refused if missing or a placeholder), with the cover
+# letter and To/Cc from get_maintainer.pl (lab/format-series.sh).
+series:
+	@lab/format-series.sh $(BRANCH)

@@ -11,9 +11,26 @@ CACHE=${SASSCAN_CACHE:-$HOME/.cache/sasscan}
 # initramfs images) goes under WORK; kernel trees stay shared under CACHE.
 # Two checkouts that boot at the same time set different SASSCAN_WORK.
 WORK=${SASSCAN_WORK:-$CACHE}
-SRC_PKG=linux-source-6.12
+# Kernel lines: a line is a Debian source package linux-source-<line>. The
+# primary line (the fix series in patches/) comes first; the others carry
+# backports in patches/linux-<line>.y/. Select one with SASSCAN_LINE (make LINE=).
+LINES="7.3 6.12 6.1"
+PRIMARY_LINE=7.3
+LINE=${SASSCAN_LINE:-$PRIMARY_LINE}
+case " $LINES " in
+*" $LINE "*) ;;
+*) echo "lab: unknown kernel line '$LINE' (SASSCAN_LINE/LINE=; known: $LINES)" >&2; exit 1 ;;
+esac
+SRC_PKG=linux-source-$LINE
+# Where lab/deps.sh put the package when apt could not install it (its
+# fallback: the .deb verified by apt's index, unpacked with dpkg-deb -x).
+PKG_DIR=$CACHE/pkg/$SRC_PKG
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
+if [ -f "/usr/src/$SRC_PKG.tar.xz" ] || [ ! -f "$PKG_DIR/version" ]; then
+	SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
+else
+	SRC_TARBALL=$PKG_DIR/root/usr/src/$SRC_PKG.tar.xz
+fi
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
 die() { echo "lab: $*" >&2; exit 1; }
@@ -21,39 +38,89 @@ log() { echo "lab: $*" >&2; }
 
 src_version() {
 	dpkg-query -W -f '${Version}' "$SRC_PKG" 2>/dev/null ||
+		cat "$PKG_DIR/version" 2>/dev/null ||
 		die "$SRC_PKG is not installed (run: make deps)"
 }
 
+# The fix series of a line: patches/ on the primary line, else the backport
+# in patches/linux-<line>.y/.
+line_series_dir() {
+	if [ "$LINE" = "$PRIMARY_LINE" ]; then
+		echo "$TOP_DIR/patches"
+	else
+		echo "$TOP_DIR/patches/linux-$LINE.y"
+	fi
+}
+
+# The lines a model variant exists on: lab/variants/<name>/lines (one word
+# per line); a variant without that file exists on every line.
+variant_lines() {
+	local f=$LAB_DIR/variants/$1/lines
+	if [ -f "$f" ]; then grep -o '[0-9][0-9.]*' "$f" | tr '\n' ' '; else echo "$LINES"; fi
+}
+
 # The patch series of a variant, one file per line, in application order.
-# stock: none; fixed: patches/; any other name: lab/variants/<name>/.
+# stock: none; fixed: the line's series; any other name: lab/variants/<name>/,
+# refused on a line it does not exist on.
 variant_series() {
 	local v=$1 dir
 	if [ -n "${SASSCAN_SERIES_DIR:-}" ]; then	# lab/series-check.sh steps
-		find "$SASSCAN_SERIES_DIR" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+		find "$SASSCAN_SERIES_DIR" -maxdepth 1 -name '*.patch' ! -name '0000-*' | LC_ALL=C sort
 		return 0
 	fi
 	case $v in
 	stock) return 0 ;;
-	fixed) dir=$TOP_DIR/patches ;;
-	*) dir=$LAB_DIR/variants/$v ;;
+	fixed) dir=$(line_series_dir) ;;
+	*)
+		dir=$LAB_DIR/variants/$v
+		[ -d "$dir" ] || die "unknown variant '$v' (no $dir)"
+		case " $(variant_lines "$v") " in
+		*" $LINE "*) ;;
+		*) die "variant '$v' exists only on line(s) $(variant_lines "$v")(it models an upstream state of those kernels); this is line $LINE (SASSCAN_LINE/LINE=)" ;;
+		esac
+		;;
 	esac
-	[ -d "$dir" ] || die "unknown variant '$v' (no $dir)"
-	find "$dir" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+	[ -d "$dir" ] || die "no series for variant '$v' on line $LINE ($dir missing)"
+	# 0000-cover-letter.patch is mail, not a change
+	find "$dir" -maxdepth 1 -name '*.patch' ! -name '0000-*' | LC_ALL=C sort
 }
 
 # Hash of a variant's series: names and contents, so renames count too.
 series_hash() {
-	local f
+	local f list
+	list=$(variant_series "$1") || exit 1
 	{
-		for f in $(variant_series "$1"); do
+		for f in $list; do
 			basename "$f"
 			cat "$f"
 		done
 	} | sha256sum | cut -c1-16
 }
 
-build_dir() { echo "$CACHE/build/$1"; }
-work_dir() { echo "$WORK/build/$1"; }
+# Build trees: $CACHE/build/<line>/<variant>; outputs that depend on the
+# checkout: $WORK/build/<line>/<variant>.
+build_dir() { echo "$CACHE/build/$LINE/$1"; }
+work_dir() { echo "$WORK/build/$LINE/$1"; }
+
+# Trees of the single-line layout ($CACHE/build/<variant>, all 6.12) move
+# once to build/6.12/<variant>, with mv, so they stay warm.
+migrate_layout() {
+	local d v
+	[ -d "$CACHE/build" ] || return 0
+	for d in "$CACHE/build"/*/build-info; do
+		if [ ! -f "$d" ] || [ -L "$(dirname "$d")" ]; then continue; fi
+		d=$(dirname "$d")
+		v=$(basename "$d")
+		grep -q "6\.12" "$d/build-info" || continue
+		[ -e "$CACHE/build/6.12/$v" ] && continue
+		mkdir -p "$CACHE/build/6.12"
+		log "moving $d to build/6.12/$v (per-line layout)"
+		mv "$d" "$CACHE/build/6.12/$v" || continue
+		# a checkout from before the lines still finds its trees
+		ln -sfn "6.12/$v" "$CACHE/build/$v"
+	done
+}
+migrate_layout
 
 # Pack folder ROOT into a gzipped initramfs OUT with the kernel tree's
 # gen_init_cpio GEN, adding the console and serial device nodes (which a

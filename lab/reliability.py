@@ -129,8 +129,7 @@ def failures(rec, kind):
         f["stuck_scans"] = 1
     for name in ("write_errors", "lost", "stale", "duplicated", "io_errors", "corrupt_blocks",
                  "leftover_hosts", "reload_errors", "rphyless_target_allocs",
-                 "bad_accepted_invalid", "bad_accepted_out_of_range", "bad_accepted_wrapped",
-                 "bad_side_effects"):
+                 "bad_accepted_invalid", "bad_accepted_wrapped", "bad_side_effects"):
         if rec.get(name, 0):
             f[name] = rec[name]
     # A scan racing a hot-unplug may probe a target the driver reported a
@@ -268,8 +267,8 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
                          r["io_ops"], r["io_errors"], r["corrupt_blocks"], r["removals"],
                          r["hotplug_events"], r["runtime_suspends"], r["bad_tried"],
                          r["bad_accepted"], r["bad_rejected"],
-                         r["bad_accepted_invalid"] + r["bad_accepted_out_of_range"] +
-                         r["bad_side_effects"], r["bad_accepted_wrapped"], r["phy_resets"]))
+                         r["bad_accepted_invalid"] + r["bad_side_effects"],
+                         r["bad_accepted_wrapped"], r["phy_resets"]))
     lines += ["", "## Per class", "", "| variant | class | scan writes | removals | hot-plug events "
               "| runtime suspends | bad inputs | failing cells |", "|---|---|---|---|---|---|---|---|"]
     for v in variants:
@@ -306,8 +305,6 @@ KNOWN_FAILURES = [
      lambda t: "stuck_scans" in t["failures"]),
     ("stock", "smartpqi/delete/k2", "a deleted logical drive is lost for good",
      lambda t: t["failures"].get("lost", 0) > 0),
-    ("stock", "smartpqi/badinput", "out-of-range requests accepted",
-     lambda t: t["failures"].get("bad_accepted_out_of_range", 0) > 0),
     # Not sas_user_scan's: scsi_scan() (scsi_sysfs.c) hands channel and id on
     # as unsigned int, so no transport sees 2^32 or 4294967295 as written.
     # The series' first patch rejects them (reliability/fixed/.../badinput).

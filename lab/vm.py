@@ -12,6 +12,8 @@ Runs under KVM when /dev/kvm opens read-write and the CPU has vmx or svm,
 else TCG; SASSCAN_ACCEL=kvm|tcg forces one.
 
 Usage: lab/vm.py --variant stock --cases 'lab_*' [--timeout S] [--name N]
+       (the kernel line is SASSCAN_LINE, default 7.3; a variant may name its
+       own: --variant fixed@6.12)
        lab/vm.py --parse-only out/<run>/<name>   (re-judge stored logs)
 Exit status: 0 if every case passed, 1 otherwise.
 """
@@ -34,6 +36,32 @@ OUT = os.path.join(TOP, "out")
 CACHE = os.environ.get("SASSCAN_CACHE", os.path.expanduser("~/.cache/sasscan"))
 # per-checkout outputs (initramfs images); see lab/common.sh
 WORK = os.environ.get("SASSCAN_WORK", CACHE)
+# Kernel lines (lab/common.sh): trees live in build/<line>/<variant>.
+LINES = ["7.3", "6.12", "6.1"]
+PRIMARY_LINE = LINES[0]
+LINE = os.environ.get("SASSCAN_LINE") or PRIMARY_LINE
+
+
+def split_variant(variant):
+    """"fixed@6.12" -> ("fixed", "6.12"); a bare name is on SASSCAN_LINE."""
+    name, _, line = variant.partition("@")
+    line = line or LINE
+    if line not in LINES:
+        raise ValueError("unknown kernel line %r in variant %r (known: %s)" % (
+            line, variant, ", ".join(LINES)))
+    return name, line
+
+
+def qualified(variant, line):
+    """The variant name vm.boot() takes for @variant on @line."""
+    return variant if line == LINE and "@" not in variant else "%s@%s" % (variant, line)
+
+
+def variant_dir(variant, root=None):
+    """The build folder of a (possibly line-qualified) variant under root
+    (CACHE: the kernel tree; WORK: the initramfs)."""
+    name, line = split_variant(variant)
+    return os.path.join(root or CACHE, "build", line, name)
 
 # Kernel log lines that make the case they appear in fail.
 SPLATS = [
@@ -65,8 +93,8 @@ def classify(msg):
 
 
 def build_info(variant):
-    path = os.path.join(CACHE, "build", variant, "build-info")
-    info = {"variant": variant}
+    path = os.path.join(variant_dir(variant), "build-info")
+    info = {"variant": variant, "line": split_variant(variant)[1]}
     try:
         with open(path) as f:
             first = f.readline().strip()
@@ -307,12 +335,13 @@ def boot(variant, cases, name, timeout=600, hung_task_secs=60, results_dir=None,
     files: {guest path: text} added to the initramfs for this boot.
     idle_timeout: also end the boot (as timed out) once the guest's TAP
     output has not grown for that many seconds."""
-    bdir = os.path.join(CACHE, "build", variant)
+    bdir = variant_dir(variant)
     kernel = os.path.join(bdir, "obj", "arch", "x86", "boot", "bzImage")
-    initrd = os.path.join(WORK, "build", variant, "initramfs.cpio.gz")
+    initrd = os.path.join(variant_dir(variant, WORK), "initramfs.cpio.gz")
     for p in (kernel, initrd):
         if not os.path.exists(p):
-            sys.exit("vm: %s missing (make kernel initramfs VARIANT=%s)" % (p, variant))
+            sys.exit("vm: %s missing (make prepare VARIANT=%s LINE=%s)" % (
+                p, *split_variant(variant)))
     outdir = os.path.join(results_dir or os.path.join(OUT, "latest"), name)
     os.makedirs(outdir, exist_ok=True)
     for stale in ("console.log", "tap.log"):
@@ -352,7 +381,8 @@ def tap_lines(res, prefix="", start=1):
 def header(res):
     # boots recorded before the accelerator was all TCG
     return ("# boot %s: source %s %s, variant %s, series %s, config %s, %s, %.1f s%s" % (
-        res["name"], res.get("source", "?"), res.get("source_version", "?"), res.get("variant"),
+        res["name"], res.get("source", "?"), res.get("source_version", "?"),
+        split_variant(res.get("variant", "?"))[0] if res.get("variant") else None,
         res.get("series", "?"), res.get("config", "?"), res.get("accel", "tcg"),
         res.get("elapsed_s", 0), ", TIMED OUT" if res.get("timed_out") else ""))
 

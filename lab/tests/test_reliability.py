@@ -44,13 +44,13 @@ class SavedJudgements(unittest.TestCase):
         self.assertGreater(f.get("phy_resets", 0), 0)
         self.assertIn("stuck_scans", j[("multichannel", "smartpqi/writers/k4")]["failures"])
         self.assertEqual(j[("multichannel", "smartpqi/writers/k4")]["failures"]["hung_tasks"], 9)
-        self.assertEqual(j[("stock", "smartpqi/badinput")]["failures"],
-                         {"bad_accepted_out_of_range": 23})
+        # out-of-range requests select nothing: accepted, no change, no failure
+        self.assertEqual(j[("stock", "smartpqi/badinput")]["failures"], {})
         verdicts = {}
         for (v, _), t in j.items():
             verdicts.setdefault(v, []).append(t["verdict"])
         self.assertEqual({v: vs.count("FAIL") for v, vs in verdicts.items()},
-                         {"stock": 2, "multichannel": 3, "scanstart": 2, "fixed": 0})
+                         {"stock": 0, "multichannel": 2, "scanstart": 2, "fixed": 0})
         # a hot-plug cell's absent probes are recorded, not judged
         self.assertEqual(find("fixed", "hisi_sas/hotplug/k4")["record"]["absent_probes"], 38)
         self.assertEqual(j[("fixed", "hisi_sas/hotplug/k4")]["verdict"], "PASS")
@@ -83,7 +83,7 @@ class Mutations(unittest.TestCase):
         for field in ("write_errors", "lost", "stale", "duplicated", "io_errors",
                       "corrupt_blocks", "leftover_hosts", "reload_errors",
                       "rphyless_target_allocs", "bad_accepted_invalid",
-                      "bad_accepted_out_of_range", "bad_accepted_wrapped", "bad_side_effects",
+                      "bad_accepted_wrapped", "bad_side_effects",
                       "phy_resets"):
             with self.subTest(field=field):
                 t = self.passing("hisi_sas/writers/k2")
@@ -136,8 +136,9 @@ class Mutations(unittest.TestCase):
         self.assertEqual(self.judge(t)["failures"], {"note": 1})
 
     def test_failing_cell_repaired(self):
-        t = row(find("stock", "smartpqi/badinput"))
-        t["record"]["bad_accepted_out_of_range"] = 0
+        t = row(find("multichannel", "smartpqi/badinput"))
+        t["record"]["stuck"] = False
+        del t["record"]["note"]
         self.assertEqual(self.judge(t)["verdict"], "PASS")
 
 
@@ -170,8 +171,7 @@ class SavedStockBoot(BootDirCase):
         self.assertEqual((res["passed"], res["failed"]), (1, 0))
         self.assertEqual({c: r["failures"] for c, r in rows.items()},
                          {"smartpqi/delete/k2": {"lost": 1},
-                          "smartpqi/badinput": {"bad_accepted_out_of_range": 9,
-                                                "bad_accepted_wrapped": 10}})
+                          "smartpqi/badinput": {"bad_accepted_wrapped": 10}})
         self.assertEqual({r["verdict"] for r in rows.values()}, {"FAIL"})
 
     def test_drive_not_lost(self):
