@@ -73,7 +73,10 @@ def topology(pers, devices):
     """(topology string, targets) for @devices LUs, or None if vsas/the driver caps it."""
     targets = min(devices, MAX_TARGETS)
     luns = devices // targets
-    if targets * luns != devices or luns > min(MAX_LUNS, personalities.get(pers).max_lun):
+    p = personalities.get(pers)
+    if targets * luns != devices or luns > min(MAX_LUNS, p.max_lun):
+        return None
+    if p.lun0_only and luns > 1:	# its volumes and NVMe devices are LUN 0 only
         return None
     return ",".join("%s/%d" % (s, luns) for s in slots(pers)[:targets]), targets
 

@@ -52,6 +52,9 @@ class Personality:
     # docs/design.md "smartpqi — no hook"): the matrix expects a user scan
     # to find what the driver lists and adds rescan-attribute cells
     forgets_deleted: bool = False
+    # the driver adds LUN 0 only on its channels >= 1 (mpt3sas:
+    # scsi_add_device(shost, RAID_CHANNEL or PCIE_CHANNEL, id, 0))
+    lun0_only: bool = False
 
     @property
     def pclass(self):
@@ -74,7 +77,7 @@ REGISTRY = [
     P("hpsa", "hpsa", "0,0,1:0:0,1:0:1,1:0:2,2:0:0,3:0:0", (0, 1, 2, 3), 3, 1024, 1024,
       volumes=(1,), busy_states=("reset", "discovery")),
     # mpt3sas: RAID volumes (RAID_CHANNEL 1, id, 0), NVMe (PCIE_CHANNEL 2, id, 0)
-    P("mpt3sas", "mpt3sas", "0,0,0e,1:0:0,2:0:0", (0, 1, 2), 0, U32_MAX, 16895,
+    P("mpt3sas", "mpt3sas", "0,0,0e,1:0:0,2:0:0", (0, 1, 2), 0, U32_MAX, 16895, lun0_only=True,
       volume_cells=True, busy_states=("reset", "discovery"), clients=("full",),
       reduced_baselines=("multichannel", "scanstart"), rmmod=True),
     # mpi3mr: non-transport targets scanned whole (scsi_device_channel 1,
