@@ -261,3 +261,15 @@ GUEST_CASE(fix_kunit_sas_user_scan,
 {
 	return kunit_case("sas_user_scan", NULL);
 }
+
+GUEST_CASE(fix_kunit_scsi_sysfs_scan,
+	   "the series' scsi_sysfs_scan KUnit suite (built into scsi_mod)")
+{
+	return kunit_case("scsi_sysfs_scan", NULL);
+}
+
+GUEST_CASE(fix_kunit_scsi_proc_hctl,
+	   "the series' scsi_proc_hctl KUnit suite (built into scsi_mod)")
+{
+	return kunit_case("scsi_proc_hctl", NULL);
+}

@@ -35,7 +35,7 @@ case $steps_mode in all | last) ;; *) die "--steps all|last, not '$steps_mode'" 
 debver=$(src_version)
 pristine=$CACHE/src/$debver/$SRC_PKG
 repo=$CACHE/git/$debver
-mapfile -t series < <(variant_series fixed)
+mapfile -t series < <(line_series)
 [ ${#series[@]} -gt 0 ] || die "$(line_series_dir) holds no patches"
 
 # A step is checked once: its result is kept under the hash of the patches up
@@ -102,7 +102,7 @@ mkdir -p "$logs"
 cases_of() {	# cases_of CFG
 	local c=lab_sdebug_scan_wildcard,fix_sdebug_scan_truncated
 	[ "$LINE" = 6.1 ] || c=$c,lab_kunit_scsi_lib
-	[ "$1" = fixed ] && c=$c,fix_kunit_sas_user_scan
+	[ "$1" = fixed ] && c=$c,fix_kunit_sas_user_scan,fix_kunit_scsi_sysfs_scan,fix_kunit_scsi_proc_hctl
 	echo "$c"
 }
 n=0
