@@ -6,11 +6,12 @@
 #   lab/config-matrix.sh [--configs quick|full] [--list] [LINE]   (LINE: SASSCAN_LINE, default 7.3)
 #   (--list: print the configurations' names and stop)
 #
-# Configurations (name: SAS transport, PM, the series' KUnit test):
+# Configurations (name: SAS transport and libsas, PM, KUnit itself):
 #   quick (make check):      sas-y_pm-y_kunit-y  sas-m_pm-n_kunit-m
-#   full  (make check-full): every valid combination: SAS y with PM y/n and
-#       KUnit y/m, SAS m with PM y/n and KUnit m (the test cannot be built in
-#       when the transport is a module) -- six.
+#   full  (make check-full): all eight combinations of y/m, y/n, y/m.
+# The series' KUnit options are switched on wherever their Kconfig allows:
+# built in (sas-y, kunit-y), in the transport module (sas-m, kunit-y or -m),
+# and left out where they cannot link (sas-y, kunit-m).
 # quick covers every value of every option at least once.
 #
 # The kernel is small: tinyconfig + lab/config/matrix.config (PCI, SCSI, the
@@ -43,7 +44,7 @@ done
 case $configs_mode in
 quick) configs=(sas-y_pm-y_kunit-y sas-m_pm-n_kunit-m) ;;
 full) configs=(sas-y_pm-y_kunit-y sas-y_pm-n_kunit-y sas-y_pm-y_kunit-m sas-y_pm-n_kunit-m
-	sas-m_pm-y_kunit-m sas-m_pm-n_kunit-m) ;;
+	sas-m_pm-y_kunit-y sas-m_pm-n_kunit-y sas-m_pm-y_kunit-m sas-m_pm-n_kunit-m) ;;
 *) die "--configs quick|full, not '$configs_mode'" ;;
 esac
 if [ $list = 1 ]; then
@@ -52,7 +53,7 @@ if [ $list = 1 ]; then
 fi
 
 debver=$(src_version)
-mapfile -t series < <(variant_series fixed)
+mapfile -t series < <(line_series)
 [ ${#series[@]} -gt 0 ] || die "$(line_series_dir) holds no patches"
 total=${#series[@]}
 tools=$(cat "$LAB_DIR/config/matrix.config" "$LAB_DIR/config/variant-fixed.config" \
@@ -62,31 +63,46 @@ logs=$stamps/logs
 frags=$stamps/frags
 mkdir -p "$logs" "$frags"
 
-# The series' KUnit option (lab/config/variant-fixed.config); it exists only
-# from the patch that adds it.
-kunit_sym=$(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$LAB_DIR/config/variant-fixed.config" | head -n1)
+# The series' KUnit options (lab/config/variant-fixed.config); each exists
+# only from the patch that adds it.
+mapfile -t kunit_syms < <(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$LAB_DIR/config/variant-fixed.config")
 
 # fragment CONFIG N: the fragment file of CONFIG at step N (0: pristine).
+# "kunit-y"/"kunit-m" is CONFIG_KUNIT. A test option is asked for wherever
+# its Kconfig allows it: always with KUnit built in, and with KUnit a module
+# only when the code it is built into is a module too.
 fragment() {
-	local c=$1 n=$2 sas pm kunit f
+	local c=$1 n=$2 sas pm kunit f sym host on=()
 	sas=${c#sas-}; sas=${sas%%_*}
 	pm=${c#*_pm-}; pm=${pm%%_*}
 	kunit=${c##*_kunit-}
-	f=$frags/$c-$( [ "$n" -gt 0 ] && has_kunit "$n" && echo k || echo 0).config
+	for sym in "${kunit_syms[@]}"; do
+		host=$(kunit_host "$sym" "$n") || continue
+		case $host in
+		SCSI_SAS_ATTRS) [ "$kunit" = y ] || [ "$sas" = m ] && on+=("$sym") ;;
+		*) [ "$kunit" = y ] || grep -qx "CONFIG_$host=m" "$LAB_DIR/config/matrix.config" && on+=("$sym") ;;
+		esac
+	done
+	f=$frags/$c-$(echo "${on[*]:-none}" | sha256sum | cut -c1-8).config
 	{
 		cat "$LAB_DIR/config/matrix.config"
+		echo "CONFIG_KUNIT=$kunit"
 		echo "CONFIG_SCSI_SAS_ATTRS=$sas"
 		echo "CONFIG_SCSI_SAS_LIBSAS=$sas"
 		if [ "$pm" = y ]; then echo "CONFIG_PM=y"; else echo "# CONFIG_PM is not set"; fi
-		if [ "$n" -gt 0 ] && has_kunit "$n"; then echo "CONFIG_$kunit_sym=$kunit"; fi
+		for sym in "${on[@]}"; do echo "CONFIG_$sym=y"; done
 	} >"$f"
 	echo "$f"
 }
 
-has_kunit() {	# has_kunit N: patches 1..N add the KUnit option
+# kunit_host SYM N: the option whose module SYM's tests are built into (its
+# Kconfig's "depends on KUNIT=y || <HOST>=m"), if patches 1..N add SYM.
+kunit_host() {
 	local q
-	for q in "${series[@]:0:$1}"; do
-		grep -qx "+config $kunit_sym" "$q" && return 0
+	for q in "${series[@]:0:$2}"; do
+		grep -qx "+config $1" "$q" || continue
+		sed -n "/^+config $1\$/,/^+\$/s/^+[[:space:]]*depends on KUNIT=y || \([A-Z0-9_]*\)=m\$/\1/p" "$q" |
+			grep . && return 0
 	done
 	return 1
 }
@@ -119,6 +135,17 @@ touched() {
 	sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${series[$(($1 - 1))]}" | LC_ALL=C sort -u
 }
 
+# checker SRC: sparse, or lab/sparse-compat where SRC's checker-valid.sh
+# refuses the installed sparse (7.3 with Debian 12's 0.6.4).
+checker() {
+	if [ ! -f "$1/scripts/checker-valid.sh" ] ||
+		[ "$(sh "$1/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]; then
+		echo sparse
+	else
+		echo "$LAB_DIR/sparse-compat"
+	fi
+}
+
 # warnings CONFIG N OUT: W=1 + sparse on the touched objects that this tree
 # builds; gcc's (they name a -W option) to OUT.w1, sparse's to OUT.sparse,
 # without line and column numbers.
@@ -131,7 +158,7 @@ warnings() {
 	: >"$out.all"
 	if [ ${#objs[@]} -gt 0 ]; then
 		make -s -C "$B/src" O="$B/src/obj" ARCH=x86_64 CC="ccache gcc" W=1 C=2 \
-			-j"$JOBS" "${objs[@]}" >/dev/null 2>"$out.all" || true
+			CHECK="$(checker "$B/src")" -j"$JOBS" "${objs[@]}" >/dev/null 2>"$out.all" || true
 	fi
 	# compiler and sparse: "file:line:col: warning: ..."; W=1's kernel-doc
 	# pass: "Warning: file:line ..."
@@ -190,13 +217,13 @@ for c in "${configs[@]}"; do
 			tobjs=$(warnings "$c" "$n" "$logs/$c-$n.after")
 			for kind in w1 sparse; do
 				new=$(LC_ALL=C comm -13 "$logs/$c-$n.before.$kind" "$logs/$c-$n.after.$kind")
-				label=$([ $kind = w1 ] && echo W=1 || echo sparse)
+				label=W=1
+				[ $kind = w1 ] || label="sparse ($(basename "$(checker "$(build_dir "cm-$c")/src")"))"
 				if [ -z "$tobjs" ]; then
 					res+=("ok - $name/$kind # SKIP no touched object in this configuration")
 				elif [ $kind = sparse ] && grep -q 'specified, but .* is not available or not up to date' \
 					"$logs/$c-$n.after.all"; then
-					# e.g. 7.3 wants __typeof_unqual__, which Debian 12's sparse 0.6.4 lacks
-					res+=("ok - $name/$kind # SKIP $(sparse --version 2>/dev/null | head -n1 || echo "no sparse") is not accepted by this kernel's scripts/checker-valid.sh")
+					res+=("not ok - $name/$kind # $label is not accepted by this kernel's scripts/checker-valid.sh")
 				elif [ -z "$new" ]; then
 					res+=("ok - $name/$kind no new $label warnings ($tobjs)")
 				else

@@ -148,6 +148,54 @@ checkpatch_files() {
 	cat "$TMP/cp.out" "$TMP/cp.err" | grep -v "^$TOP/" | diag
 }
 
+# The series as posted (patches/, the 7.3 line) and its backports
+# (patches/linux-<line>.y/), each with its own line's checkpatch where that
+# tree is unpacked: no error and no check. Warnings are allowed only of the
+# kinds the cover letter's "checkpatch --strict" section explains: commit ids
+# unknown to a tree made from a tarball, the revert's title kept on one line,
+# simple_strtoull() where the parser needs the end pointer, MAINTAINERS for
+# new files under drivers/scsi/.
+SERIES_WARNINGS_EXPLAINED="UNKNOWN_COMMIT_ID COMMIT_LOG_LONG_LINE CONSIDER_KSTRTO FILE_PATH_CHANGES"
+checkpatch_series() {
+	local dir line tree d cp p rc bad where stamp
+	for dir in "$TOP"/patches "$TOP"/patches/linux-*.y; do
+		line=${dir##*/linux-}
+		line=${line%.y}
+		[ "$dir" = "$TOP/patches" ] && line=7.3
+		tree=
+		for d in "$CACHE"/src/*/linux-source-"$line"; do [ -f "$d/.sasscan-unpacked" ] && tree=$d; done
+		if [ -n "$tree" ]; then
+			cp=$tree/scripts/checkpatch.pl where=(--root="$tree")
+		elif [ "$line" = 7.3 ]; then
+			cp=$CHECKPATCH where=(--no-tree)
+		else
+			ok "checkpatch/${dir#"$TOP"/} # SKIP the $line tree is not unpacked (make prepare LINE=$line)"
+			continue
+		fi
+		for p in "$dir"/[0-9][0-9][0-9][0-9]-*.patch; do
+			case $p in */0000-*) continue ;; esac
+			# a clean result is kept under the hash of the patch and the checker
+			stamp=$CP_CWD/series-$(cat "$p" "$cp" <(echo "${where[*]}") | sha256sum | cut -c1-16)
+			rc=0
+			if [ -f "$stamp" ]; then
+				cp "$stamp" "$TMP/cps.out"
+			else
+				(cd "$CP_CWD" && perl "$cp" --strict --terse --show-types --no-summary \
+					--color=never "${where[@]}" "$p") >"$TMP/cps.out" 2>&1 || rc=$?
+			fi
+			bad=$(grep -E ': (ERROR|CHECK|WARNING):' "$TMP/cps.out" |
+				grep -vE ": WARNING:($(echo "$SERIES_WARNINGS_EXPLAINED" | tr ' ' '|')):" || true)
+			if [ "$rc" -gt 1 ] || [ -n "$bad" ]; then
+				not_ok "checkpatch/${p#"$TOP"/}" "$(echo "$bad" | grep -c .) finding(s) the cover letter does not explain (exit $rc)"
+				sed "s|^$TOP/||" "$TMP/cps.out" | diag
+			else
+				ok "checkpatch/${p#"$TOP"/} # $(grep -c ': WARNING:' "$TMP/cps.out") explained warning(s)"
+				cp "$TMP/cps.out" "$stamp"
+			fi
+		done
+	done
+}
+
 if want checkpatch; then
 	t0=$(date +%s.%N)
 	CHECKPATCH="" TREE=""
@@ -188,6 +236,7 @@ if want checkpatch; then
 			checkpatch_files --no-tree --ignore "CAMELCASE,$KERNEL_IGNORE" -- "${kfiles[@]}"
 		fi
 		checkpatch_files --no-tree --ignore "$USERSPACE_IGNORE" -- "${ufiles[@]}"
+		checkpatch_series
 	fi
 	echo "# checkpatch: $(elapsed "$t0") s"
 fi
