@@ -103,8 +103,10 @@ SUITES = [
     # vsas_aic94xx_hotplug: a read from a silently removed disk succeeds)
     # fail intermittently, cause not found yet (docs/vsas.md, "Gaps")
     ("vsas", "stock@6.12", "vsas_*", 1500, 60),
-    # vsas on the fixed kernel is exercised by the matrix, cell by cell
-    ("fixed", "fixed", "lab_sdebug_*,fix_*", 900, 60),
+    # vsas on the fixed kernel is exercised by the matrix, cell by cell;
+    # hook_*: the driver hooks' KUnit suites, where the line has them
+    ("fixed", "fixed", "lab_sdebug_*,fix_*" + (",hook_*" if os.path.isdir(
+        os.path.join(vm.TOP, "lab", "hook-tests", PRIMARY)) else ""), 900, 60),
 ]
 
 

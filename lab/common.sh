@@ -59,9 +59,17 @@ variant_lines() {
 	if [ -f "$f" ]; then grep -o '[0-9][0-9.]*' "$f" | tr '\n' ' '; else echo "$LINES"; fi
 }
 
+# The line's fix series alone (patches/ or patches/linux-<line>.y/), in
+# application order; 0000-cover-letter.patch is mail, not a change.
+line_series() {
+	[ -d "$(line_series_dir)" ] || die "no series for line $LINE ($(line_series_dir) missing)"
+	find "$(line_series_dir)" -maxdepth 1 -name '*.patch' ! -name '0000-*' | LC_ALL=C sort
+}
+
 # The patch series of a variant, one file per line, in application order.
-# stock: none; fixed: the line's series; any other name: lab/variants/<name>/,
-# refused on a line it does not exist on.
+# stock: none; fixed: the line's series, then the lab's hook tests if the
+# line has them; any other name: lab/variants/<name>/, refused on a line it
+# does not exist on.
 variant_series() {
 	local v=$1 dir
 	if [ -n "${SASSCAN_SERIES_DIR:-}" ]; then	# lab/series-check.sh steps
@@ -70,7 +78,13 @@ variant_series() {
 	fi
 	case $v in
 	stock) return 0 ;;
-	fixed) dir=$(line_series_dir) ;;
+	fixed)
+		line_series
+		if [ -d "$(hook_tests_dir)" ]; then
+			find "$(hook_tests_dir)" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+		fi
+		return 0
+		;;
 	*)
 		dir=$LAB_DIR/variants/$v
 		[ -d "$dir" ] || die "unknown variant '$v' (no $dir)"
@@ -81,9 +95,12 @@ variant_series() {
 		;;
 	esac
 	[ -d "$dir" ] || die "no series for variant '$v' on line $LINE ($dir missing)"
-	# 0000-cover-letter.patch is mail, not a change
-	find "$dir" -maxdepth 1 -name '*.patch' ! -name '0000-*' | LC_ALL=C sort
+	find "$dir" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
 }
+
+# The lab's KUnit suites of the real driver hooks for this line (applied
+# after the series in the fixed variant only; not part of the series).
+hook_tests_dir() { echo "$LAB_DIR/hook-tests/$LINE"; }
 
 # Hash of a variant's series: names and contents, so renames count too.
 series_hash() {

@@ -38,6 +38,10 @@ else
 	cvariant=${SASSCAN_CONFIG_VARIANT-$variant}
 	[ -f "$LAB_DIR/config/variant-$cvariant.config" ] &&
 		frags+=("$LAB_DIR/config/variant-$cvariant.config")
+	# with the hook tests' patches (common.sh, variant_series), their options
+	if [ "$variant" = fixed ] && [ -z "${SASSCAN_SERIES_DIR:-}" ] && [ -d "$(hook_tests_dir)" ]; then
+		frags+=("$LAB_DIR/hook-tests/hook-tests.config")
+	fi
 fi
 # The config hash covers the fragments and the recipe (the part of this
 # script between the "recipe" markers that turns them into a kernel).
