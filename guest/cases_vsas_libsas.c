@@ -180,7 +180,7 @@ static int ls_hotplug(const void *row)
 	CHECK(vsas_devcmd("lshot", "remove ch=0 id=3 mode=silent") == 0, "silent rm");
 	sleep_ms(500);
 	CHECK(vsas_expect_devices(host, LS_WANT " 0:3:0", 100), "silent remove noticed");
-	CHECK(d[0] && vsas_read_disk(d, 4, 64) != 0, "read from removed %s worked", d);
+	CHECK(d[0] && vsas_sg_read(d) != 0, "READ(10) to removed %s worked", d);
 	CHECK(phy >= 0 && ls_link_reset(host, phy) == 0, "link_reset %d", phy);
 	CHECK(vsas_expect_devices(host, LS_WANT, 10000), "link reset did not remove it");
 	ls_down("lshot");

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Guest helpers for the vsas cases (see vsas_util.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <scsi/sg.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -284,14 +287,19 @@ void vsas_disk(int host, unsigned int ch, unsigned int id,
 	struct scsi_addr a = { .host = host, .channel = ch, .id = id, .lun = lun };
 	int i;
 
-	/* sd probes asynchronously */
+	/*
+	 * sd probes asynchronously: the node can exist before sd has read the
+	 * capacity, and a device that goes away then leaves a 0-sector disk
+	 * that every read "succeeds" on without a command.
+	 */
 	for (i = 0; i < 50; i++) {
 		device_disk(&a, buf, size);
 		if (buf[0]) {
-			char dev[64];
+			char dev[64], sz[64];
 
 			snprintf(dev, sizeof(dev), "/dev/%s", buf);
-			if (path_exists(dev))
+			snprintf(sz, sizeof(sz), "/sys/block/%s/size", buf);
+			if (path_exists(dev) && read_ll(sz) > 0)
 				return;
 		}
 		sleep_ms(100);
@@ -322,6 +330,40 @@ int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb)
 	return run("echo 3 > /proc/sys/vm/drop_caches; "
 		   "dd if=/dev/%s of=/dev/null bs=1024 skip=%u count=%u 2>/dev/null",
 		   disk, skip_kb, kb);
+}
+
+/*
+ * READ(10) of the disk's first block, sent with SG_IO: it goes straight to
+ * the host's queuecommand, past the page cache, so it tells whether the
+ * device behind the disk still answers. 0 if the command succeeded.
+ */
+int vsas_sg_read(const char *disk)
+{
+	unsigned char cdb[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	unsigned char sense[32], buf[4096];
+	struct sg_io_hdr io;
+	char path[64];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	memset(&io, 0, sizeof(io));
+	io.interface_id = 'S';
+	io.dxfer_direction = SG_DXFER_FROM_DEV;
+	io.cmd_len = sizeof(cdb);
+	io.cmdp = cdb;
+	io.dxferp = buf;
+	io.dxfer_len = sizeof(buf);
+	io.sbp = sense;
+	io.mx_sb_len = sizeof(sense);
+	io.timeout = 10000;
+	rc = ioctl(fd, SG_IO, &io) ? -errno : 0;
+	close(fd);
+	if (rc)
+		return rc;
+	return io.status || io.host_status || io.driver_status ? 1 : 0;
 }
 
 /*

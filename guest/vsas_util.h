@@ -78,6 +78,11 @@ void vsas_disk(int host, unsigned int ch, unsigned int id,
 bool vsas_roundtrip(const char *disk, unsigned int kb, unsigned int seek_kb);
 /* Read @kb from /dev/@disk with caches dropped; the shell status. */
 int vsas_read_disk(const char *disk, unsigned int kb, unsigned int skip_kb);
+/*
+ * READ(10) of /dev/@disk's first block through SG_IO, past the page cache:
+ * 0 if it succeeded, 1 if the device failed it, -errno if it was not sent.
+ */
+int vsas_sg_read(const char *disk);
 
 /*
  * The personalities and what the per-personality cases (vsas_<pers>_<check>,
