@@ -99,10 +99,7 @@ def available(variant, line):
 # name, variant, case selection, per-boot limit (s), hung-task timeout (s)
 SUITES = [
     ("lab", "stock", "lab_*", 900, 60),
-    # on 6.12: on 7.3 two silent-removal checks (vsas_mpi3mr_hotplug,
-    # vsas_aic94xx_hotplug: a read from a silently removed disk succeeds)
-    # fail intermittently, cause not found yet (docs/vsas.md, "Gaps")
-    ("vsas", "stock@6.12", "vsas_*", 1500, 60),
+    ("vsas", "stock", "vsas_*", 1500, 60),
     # vsas on the fixed kernel is exercised by the matrix, cell by cell;
     # hook_*: the driver hooks' KUnit suites, where the line has them
     ("fixed", "fixed", "lab_sdebug_*,fix_*" + (",hook_*" if os.path.isdir(
