@@ -8,6 +8,7 @@
 #   make bench           rescan cost vs the minimum [BENCH_PROFILE=full|reduced]
 #   make kernel|guest|vsas|initramfs|vm  [VARIANT=stock|fixed|...] [CASES='glob,...']
 #   make series-check|config-matrix      [LINE=7.3|6.12|6.1]
+#   make dkms-deb        the DKMS package for Debian's own kernels (docs/dkms.md)
 #   make series AUTHOR='Name <mail>' KTREE=<7.3 git tree> [BRANCH=...]
 #                        the series under the submitter's own sign-off
 #
@@ -92,7 +93,10 @@ bench: deps
 	@$(PY) lab/bench.py --profile $(BENCH_PROFILE) $(if $(filter full,$(BENCH_PROFILE)),--out results)
 
 # DKMS, Debian's prebuilt kernel, the on-host runner's QEMU test
-.PHONY: dkms-check debian-kernel demo-debian onhost-vmtest
+.PHONY: dkms-check dkms-deb debian-kernel demo-debian onhost-vmtest
+# sasscan-dkms_<version>_all.deb for Debian's own kernels (docs/dkms.md)
+dkms-deb:
+	@dkms/build-deb.sh out/dkms
 dkms-check: deps
 	@lab/dkms-check.sh
 debian-kernel: guest
