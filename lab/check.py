@@ -54,9 +54,11 @@ LINE_VARIANTS = {"6.12": ["stock", "fixed"], "6.1": []}
 # source, unpatched: debian_tests), which saves a matrix of boots.
 CHECK_MATRIX_OTHER_LINES = ("fixed",)
 # The series check's steps per line in make check (every step in check-full):
-# the backport lines build and boot only their last step, which is their
-# fixed tree (docs/lab.md, "Budget"); every patch still applies with git am.
-SERIES_STEPS = {"7.3": "all", "6.12": "last", "6.1": "last"}
+# every line builds and boots only its last step, which is its fixed tree;
+# every patch still applies with git am. Every step of 7.3 took 1 298 s of a
+# chain on a fresh machine, which the 60-minute budget does not hold
+# (docs/lab.md, "Budget").
+SERIES_STEPS = {"7.3": "last", "6.12": "last", "6.1": "last"}
 # Lines whose config matrix make check runs, quick set (check-full: every
 # line, every configuration)
 CONFIG_MATRIX_LINES = ["7.3"]
@@ -64,11 +66,12 @@ CONFIG_MATRIX_LINES = ["7.3"]
 # run as a few chains, one build at a time each, so that builds never take
 # more than a slot or two from the boots (a guest starved of CPU under TCG
 # runs into its time limits). "series:<line>" or "config:<line>".
-# On a fresh machine the 7.3 series check (nine steps) is the longest item
-# (about 30 min), and the 6.12 and 6.1 checks together about 18, so the
-# 7.3 configuration matrix (about 15 from scratch) goes after them.
-BUILD_CHAINS = [["series:7.3"],
-                ["series:6.12", "series:6.1", "config:7.3", "config:6.12", "config:6.1"]]
+# Measured fresh (2 cores, TCG): the 6.1 last step (a tree from scratch)
+# 955 s; the 7.3 configuration matrix 962 s when its trees were new
+# (2026-12-01); the 7.3 and 6.12 last steps are their fixed trees, already
+# built: one boot each.
+BUILD_CHAINS = [["series:7.3", "config:7.3"],
+                ["series:6.12", "series:6.1", "config:6.12", "config:6.1"]]
 
 
 def build_chain(chain, full):
@@ -490,6 +493,10 @@ def check(a):
     t = time.monotonic()
     for line in vm.LINES:
         for variant in line_variants(line):
+            # the other lines boot only these; their stock would only seed
+            # them (fresh: 394 s for a 157 s saving)
+            if line != PRIMARY and vm.split_variant(variant)[0] not in CHECK_MATRIX_OTHER_LINES:
+                continue
             if not prepare(variant):
                 tests.append(Test("prepare_%s" % variant, False, "build failed"))
                 return finish(tests, outdir, start, timings)
