@@ -119,16 +119,32 @@ USERSPACE_IGNORE+=,USLEEP_RANGE,MSLEEP,PREFER_FALLTHROUGH,CAMELCASE
 #   ALLOC_WITH_SIZEOF               kzalloc_obj() and friends (not in 6.12)
 KERNEL_IGNORE=ALLOC_WITH_SIZEOF
 
+# unpacked_tree PKG: the tree of source package PKG under $CACHE/src that
+# lab/kernel.sh has marked completely unpacked, if any
+unpacked_tree() {
+	local d t=
+	for d in "$CACHE"/src/*/"$1"; do
+		[ -f "$d/.sasscan-unpacked" ] && [ -f "$d/scripts/checkpatch.pl" ] && t=$d
+	done
+	echo "$t"
+}
+
+# run_checkpatch CHECKPATCH ARGS...: terse, typed findings, one per line
+run_checkpatch() {
+	local script=$1
+	shift
+	# checkpatch writes its CamelCase cache to the current folder
+	(cd "$CP_CWD" && perl "$script" --strict --terse --show-types --no-summary --color=never "$@")
+}
+
 # checkpatch_files NAME-PREFIX FLAGS... -- FILES...: one TAP line per file
 checkpatch_files() {
 	local flags=() f
 	while [ "$1" != -- ]; do flags+=("$1"); shift; done
 	shift
 	[ $# -gt 0 ] || return 0
-	# checkpatch writes its CamelCase cache to the current folder
 	local rc=0
-	(cd "$CP_CWD" && perl "$CHECKPATCH" --strict --terse --show-types --no-summary \
-		--color=never "${flags[@]}" -f "$@") >"$TMP/cp.out" 2>"$TMP/cp.err" || rc=$?
+	run_checkpatch "$CHECKPATCH" "${flags[@]}" -f "$@" >"$TMP/cp.out" 2>"$TMP/cp.err" || rc=$?
 	# exit 1: findings (listed below); anything else but 0: checkpatch failed
 	if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && ! grep -q "^$TOP/" "$TMP/cp.out"; }; then
 		not_ok "checkpatch/run" "checkpatch.pl exit $rc on ${1#"$TOP"/}..."
@@ -148,42 +164,39 @@ checkpatch_files() {
 	cat "$TMP/cp.out" "$TMP/cp.err" | grep -v "^$TOP/" | diag
 }
 
-# The series as posted (patches/, the 7.3 line) and its backports
-# (patches/linux-<line>.y/), each with its own line's checkpatch where that
-# tree is unpacked: no error and no check. Warnings are allowed only of the
+# The series as posted (patches/, the 7.3 line, with its cover letter) and
+# its backports (patches/linux-<line>.y/), each with its own line's
+# checkpatch where that tree is unpacked: no error and no check. Warnings are allowed only of the
 # kinds the cover letter's "checkpatch --strict" section explains: commit ids
 # unknown to a tree made from a tarball, the revert's title kept on one line,
 # simple_strtoull() where the parser needs the end pointer, MAINTAINERS for
 # new files under drivers/scsi/.
 SERIES_WARNINGS_EXPLAINED="UNKNOWN_COMMIT_ID COMMIT_LOG_LONG_LINE CONSIDER_KSTRTO FILE_PATH_CHANGES"
 checkpatch_series() {
-	local dir line tree d cp p rc bad where stamp
+	local dir line tree script p rc bad where stamp
 	for dir in "$TOP"/patches "$TOP"/patches/linux-*.y; do
 		line=${dir##*/linux-}
 		line=${line%.y}
 		[ "$dir" = "$TOP/patches" ] && line=7.3
-		tree=
-		for d in "$CACHE"/src/*/linux-source-"$line"; do [ -f "$d/.sasscan-unpacked" ] && tree=$d; done
+		tree=$(unpacked_tree "linux-source-$line")
 		if [ -n "$tree" ]; then
-			cp=$tree/scripts/checkpatch.pl where=(--root="$tree")
+			script=$tree/scripts/checkpatch.pl where=(--root="$tree")
 		elif [ "$line" = 7.3 ]; then
 			# without the tree checkpatch cannot learn the kernel's own
 			# names (Scsi_Host): CamelCase would only report those
-			cp=$CHECKPATCH where=(--no-tree --ignore CAMELCASE)
+			script=$CHECKPATCH where=(--no-tree --ignore CAMELCASE)
 		else
 			ok "checkpatch/${dir#"$TOP"/} # SKIP the $line tree is not unpacked (make prepare LINE=$line)"
 			continue
 		fi
 		for p in "$dir"/[0-9][0-9][0-9][0-9]-*.patch; do
-			case $p in */0000-*) continue ;; esac
 			# a clean result is kept under the hash of the patch and the checker
-			stamp=$CP_CWD/series-$(cat "$p" "$cp" <(echo "${where[*]}") | sha256sum | cut -c1-16)
+			stamp=$CP_CWD/series-$(cat "$p" "$script" <(echo "${where[*]}") | sha256sum | cut -c1-16)
 			rc=0
 			if [ -f "$stamp" ]; then
 				cp "$stamp" "$TMP/cps.out"
 			else
-				(cd "$CP_CWD" && perl "$cp" --strict --terse --show-types --no-summary \
-					--color=never "${where[@]}" "$p") >"$TMP/cps.out" 2>&1 || rc=$?
+				run_checkpatch "$script" "${where[@]}" "$p" >"$TMP/cps.out" 2>&1 || rc=$?
 			fi
 			bad=$(grep -E ': (ERROR|CHECK|WARNING):' "$TMP/cps.out" |
 				grep -vE ": WARNING:($(echo "$SERIES_WARNINGS_EXPLAINED" | tr ' ' '|')):" || true)
@@ -200,14 +213,9 @@ checkpatch_series() {
 
 if want checkpatch; then
 	t0=$(date +%s.%N)
-	CHECKPATCH="" TREE=""
-	for d in "$CACHE"/src/*/"$SRC_PKG"; do
-		# lab/kernel.sh marks a tree once it is completely unpacked
-		if [ -f "$d/.sasscan-unpacked" ] && [ -f "$d/scripts/checkpatch.pl" ]; then
-			TREE=$d
-			CHECKPATCH=$d/scripts/checkpatch.pl
-		fi
-	done
+	CHECKPATCH=""
+	TREE=$(unpacked_tree "$SRC_PKG")
+	[ -z "$TREE" ] || CHECKPATCH=$TREE/scripts/checkpatch.pl
 	if [ -z "$CHECKPATCH" ] && [ -f "$TARBALL" ]; then
 		cpdir=$CACHE/checkpatch/$(stat -c %Y "$TARBALL")
 		if [ ! -f "$cpdir/scripts/checkpatch.pl" ]; then
