@@ -88,6 +88,13 @@ def build_chain(chain, full):
     return tests
 
 
+def check_variants(line):
+    """The variants make check builds and boots on @line: all of the primary
+    line's, only CHECK_MATRIX_OTHER_LINES on the others."""
+    return [v for v in line_variants(line)
+            if line == PRIMARY or vm.split_variant(v)[0] in CHECK_MATRIX_OTHER_LINES]
+
+
 def line_variants(line):
     """The variants of @line that check and demo build, as vm.boot() names them."""
     names = matrix.VARIANTS if line == PRIMARY else LINE_VARIANTS.get(line, ["stock", "fixed"])
@@ -429,8 +436,7 @@ def check_jobs(outdir, debian, full=False):
     """Phase 2's boot jobs, longest first so that the pool ends together."""
     matrix_of = {v: (lambda v=v: matrix_job(v, "reduced", outdir)) for v in matrix.VARIANTS}
     suite = {s[0]: (lambda s=s: suite_job(*s, outdir)) for s in SUITES}
-    other = [v for line in vm.LINES if line != PRIMARY for v in line_variants(line)
-             if vm.split_variant(v)[0] in CHECK_MATRIX_OTHER_LINES]
+    other = [v for line in vm.LINES if line != PRIMARY for v in check_variants(line)]
     jobs = [("builds-" + "+".join(chain), (lambda chain=chain: build_chain(chain, full)))
             for chain in BUILD_CHAINS]
     jobs += [("matrix-fixed", matrix_of["fixed"]),
@@ -471,8 +477,7 @@ def check_tests_of(done, outdir, debian, secs):
     matrix.write_reports(table, matrix.VARIANTS, outdir, "reduced", secs)
     tests += tests_raised + matrix_tests(table)
     for line in vm.LINES:
-        variants = [v for v in line_variants(line) if line != PRIMARY
-                    and vm.split_variant(v)[0] in CHECK_MATRIX_OTHER_LINES]
+        variants = check_variants(line) if line != PRIMARY else []
         if not variants:
             continue
         ltable, raised = matrix_table(done, variants)
@@ -492,11 +497,9 @@ def check(a):
 
     t = time.monotonic()
     for line in vm.LINES:
-        for variant in line_variants(line):
-            # the other lines boot only these; their stock would only seed
-            # them (fresh: 394 s for a 157 s saving)
-            if line != PRIMARY and vm.split_variant(variant)[0] not in CHECK_MATRIX_OTHER_LINES:
-                continue
+        # the other lines' stock would only seed their fixed (fresh: 394 s
+        # for a 157 s saving)
+        for variant in check_variants(line):
             if not prepare(variant):
                 tests.append(Test("prepare_%s" % variant, False, "build failed"))
                 return finish(tests, outdir, start, timings)

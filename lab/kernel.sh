@@ -38,8 +38,8 @@ else
 	cvariant=${SASSCAN_CONFIG_VARIANT-$variant}
 	[ -f "$LAB_DIR/config/variant-$cvariant.config" ] &&
 		frags+=("$LAB_DIR/config/variant-$cvariant.config")
-	# with the hook tests' patches (common.sh, variant_series), their options
-	if [ "$variant" = fixed ] && [ -z "${SASSCAN_SERIES_DIR:-}" ] && [ -d "$(hook_tests_dir)" ]; then
+	# the hook tests' options wherever their patches are applied
+	if variant_series "$variant" | grep -q "^$(hook_tests_dir)/"; then
 		frags+=("$LAB_DIR/hook-tests/hook-tests.config")
 	fi
 fi
