@@ -6,24 +6,17 @@
  */
 #include "guest.h"
 
-static int hook_suite(const char *suite, const char *driver)
-{
-	CHECK(run("modprobe %s", driver) == 0, "modprobe %s failed", driver);
-	CHECK(kunit_suite_passed(suite), "KUnit suite %s did not pass", suite);
-	return CASE_RESULT();
-}
-
 GUEST_CASE(hook_kunit_mpt3sas, "mpt3sas_user_scan: mpt3sas's user scan hook, real driver state")
 {
-	return hook_suite("mpt3sas_user_scan", "mpt3sas");
+	return kunit_case("mpt3sas_user_scan", "mpt3sas");
 }
 
 GUEST_CASE(hook_kunit_mpi3mr, "mpi3mr_user_scan: mpi3mr's user scan hook, real driver state")
 {
-	return hook_suite("mpi3mr_user_scan", "mpi3mr");
+	return kunit_case("mpi3mr_user_scan", "mpi3mr");
 }
 
 GUEST_CASE(hook_kunit_hpsa, "hpsa_user_scan: hpsa's user scan hook, real driver state")
 {
-	return hook_suite("hpsa_user_scan", "hpsa");
+	return kunit_case("hpsa_user_scan", "hpsa");
 }

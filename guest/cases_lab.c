@@ -170,18 +170,6 @@ GUEST_CASE(fix_sdebug_scan_truncated,
 	return sdebug_rejects(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
-static int kunit_case(const char *suite, const char *module)
-{
-	if (module && run("modprobe %s", module)) {
-		diag("modprobe %s failed", module);
-		return CASE_FAIL;
-	}
-	CHECK(kunit_suite_passed(suite), "KUnit suite %s did not pass", suite);
-	if (module)
-		run("rmmod %s", module);
-	return CASE_RESULT();
-}
-
 GUEST_CASE(lab_kunit_scsi_lib, "the kernel's scsi_lib KUnit suite (built into scsi_mod)")
 {
 	return kunit_case("scsi_lib", NULL);

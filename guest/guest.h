@@ -257,6 +257,11 @@ void device_disk(const struct scsi_addr *a, char *buf, size_t size);
 
 /* KUnit: print a suite's KTAP (from debugfs) indented as a subtest; true if it passed. */
 bool kunit_suite_passed(const char *suite);
+/*
+ * A case's verdict on KUnit suite @suite: load @module first (NULL: the suite
+ * is built in) and unload it after.
+ */
+int kunit_case(const char *suite, const char *module);
 
 /* Count the words of @a that are (or are not) in @b (space-separated lists). */
 int count_words_in(const char *a, const char *b, bool in);

@@ -368,6 +368,18 @@ bool kunit_suite_passed(const char *suite)
 	return ok_seen && !bad;
 }
 
+int kunit_case(const char *suite, const char *module)
+{
+	if (module && run("modprobe %s", module)) {
+		diag("modprobe %s failed", module);
+		return CASE_FAIL;
+	}
+	CHECK(kunit_suite_passed(suite), "KUnit suite %s did not pass", suite);
+	if (module)
+		run("rmmod %s", module);
+	return CASE_RESULT();
+}
+
 /* ---- timing, scan writers, verified I/O load (matrix, reliability, bench) ---- */
 
 long long now_us(void)
