@@ -72,24 +72,26 @@ mapfile -t kunit_syms < <(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$LAB_DIR/co
 # its Kconfig allows it: always with KUnit built in, and with KUnit a module
 # only when the code it is built into is a module too.
 fragment() {
-	local c=$1 n=$2 sas pm kunit f sym host on=()
+	local c=$1 n=$2 sas pm kunit f sym host base on=()
 	sas=${c#sas-}; sas=${sas%%_*}
 	pm=${c#*_pm-}; pm=${pm%%_*}
 	kunit=${c##*_kunit-}
-	for sym in "${kunit_syms[@]}"; do
-		host=$(kunit_host "$sym" "$n") || continue
-		case $host in
-		SCSI_SAS_ATTRS) [ "$kunit" = y ] || [ "$sas" = m ] && on+=("$sym") ;;
-		*) [ "$kunit" = y ] || grep -qx "CONFIG_$host=m" "$LAB_DIR/config/matrix.config" && on+=("$sym") ;;
-		esac
-	done
-	f=$frags/$c-$(echo "${on[*]:-none}" | sha256sum | cut -c1-8).config
-	{
+	base=$(
 		cat "$LAB_DIR/config/matrix.config"
 		echo "CONFIG_KUNIT=$kunit"
 		echo "CONFIG_SCSI_SAS_ATTRS=$sas"
 		echo "CONFIG_SCSI_SAS_LIBSAS=$sas"
 		if [ "$pm" = y ]; then echo "CONFIG_PM=y"; else echo "# CONFIG_PM is not set"; fi
+	)
+	for sym in "${kunit_syms[@]}"; do
+		host=$(kunit_host "$sym" "$n") || continue
+		# the host's value in this configuration: the last line that sets it
+		[ "$kunit" = y ] || [ "$(grep "^CONFIG_$host=" <<<"$base" | tail -n1)" = "CONFIG_$host=m" ] &&
+			on+=("$sym")
+	done
+	f=$frags/$c-$(echo "${on[*]:-none}" | sha256sum | cut -c1-8).config
+	{
+		echo "$base"
 		for sym in "${on[@]}"; do echo "CONFIG_$sym=y"; done
 	} >"$f"
 	echo "$f"
