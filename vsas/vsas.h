@@ -96,6 +96,8 @@ enum vsas_counter {
 	VSAS_C_ABSENT_LUN_PROBES,	/* sdev allocs for a LU a known target lacks */
 	VSAS_C_DEVS_FORGOTTEN,		/* sdev destroy: the driver forgot the device */
 	VSAS_C_FORGET_BUSY,		/* ...not: the driver's scan mutex was held */
+	VSAS_C_UNEXPOSED_PROBES,	/* sdev allocs the driver would not make */
+	VSAS_C_USER_SCAN_ENOMEM,	/* sas_scan_report_device() said -ENOMEM */
 	VSAS_C_NR
 };
 
@@ -226,6 +228,7 @@ struct vsas_dev {
 	bool exposed;			/* added to the midlayer */
 	bool hidden;			/* listed, never exposed (is_hidden) */
 	bool blocked;			/* listed, never added (mpt3sas BLOCKED) */
+	bool exposing;			/* vsas_expose() is adding it now */
 	/* topology objects, only touched from the fw workqueue */
 	struct sas_port *port;
 	struct sas_rphy *rphy;

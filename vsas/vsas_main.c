@@ -105,6 +105,8 @@ const char * const vsas_counter_names[VSAS_C_NR] = {
 	[VSAS_C_REPORT_LUNS_REFUSED] = "report_luns_refused",
 	[VSAS_C_DEVS_FORGOTTEN] = "devs_forgotten",
 	[VSAS_C_FORGET_BUSY] = "forget_busy",
+	[VSAS_C_UNEXPOSED_PROBES] = "unexposed_probes",
+	[VSAS_C_USER_SCAN_ENOMEM] = "user_scan_enomem",
 };
 
 const char * const vsas_report_luns_names[] = {
@@ -572,6 +574,7 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 	if (method == VSAS_ADD_SCAN_TARGET &&
 	    READ_ONCE(vh->drv_state) == VSAS_DS_RESET)
 		return;
+	WRITE_ONCE(dev->exposing, true);
 	if (vh->pers->libsas) {
 		ret = vsas_libsas_expose(vh, dev);
 	} else if (method == VSAS_ADD_RPHY) {
@@ -584,6 +587,7 @@ static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 		for (lun = first; lun < first + count; lun++)
 			ret |= scsi_add_device(vh->shost, dev->channel, dev->id, lun);
 	}
+	WRITE_ONCE(dev->exposing, false);
 	if (ret) {
 		dev_warn(&vh->shost->shost_gendev, "vsas: exposing device %u failed: %d\n",
 			 dev->index, ret);
@@ -1302,6 +1306,24 @@ int vsas_target_alloc(struct scsi_target *starget)
 }
 
 /*
+ * Would the modelled driver's ->user_scan_devices() report @dev (its
+ * driver state aside)? Listed, neither hidden nor blocked, added by the
+ * driver itself, and for a target it scans whole (mpi3mr) exposed by the
+ * driver already (host_exposed).
+ */
+static bool vsas_dev_reportable(struct vsas_host *vh, struct vsas_dev *dev)
+{
+	u8 method = vh->pers->add_method[dev->channel];
+
+	if (!dev->channel || !READ_ONCE(dev->known) || READ_ONCE(dev->hidden) ||
+	    READ_ONCE(dev->blocked))
+		return false;
+	if (method == VSAS_ADD_SCAN_TARGET)
+		return READ_ONCE(dev->exposed);
+	return method == VSAS_ADD_DEVICE;
+}
+
+/*
  * Counts the sdev allocation; false if (c,i,l) does not exist. A LU that a
  * target the driver knows lacks (an explicit "c t l" request, a sequential
  * LUN scan) is counted apart from a probe of a target nobody knows.
@@ -1321,6 +1343,10 @@ bool vsas_sdev_account(struct vsas_host *vh, struct scsi_device *sdev)
 	dev = vsas_dev_lookup_lun(vh, scsi_target(sdev), sdev->lun, &idx);
 	if (dev) {
 		present = vsas_dev_usable(dev) && idx < dev->nluns;
+		/* a user scan probed what the driver keeps from the midlayer */
+		if (present && dev->channel && !vsas_dev_reportable(vh, dev) &&
+		    !READ_ONCE(dev->exposing))
+			vsas_inc(vh, VSAS_C_UNEXPOSED_PROBES);
 		vsas_dev_put(dev);
 	}
 	if (!present)
@@ -1653,20 +1679,16 @@ int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx)
 	}
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(dev, &vh->devs, node) {
-		if (!dev->channel || !dev->known || dev->hidden || dev->blocked)
+		if (!vsas_dev_reportable(vh, dev))
 			continue;
 		method = vh->pers->add_method[dev->channel];
 		if (method == VSAS_ADD_SCAN_TARGET) {
-			if (!dev->exposed)	/* mpi3mr: host_exposed */
-				continue;
 			ret = fn(ctx, dev->channel, dev->id, SCAN_WILD_CARD);
 			if (ret)
 				break;
 			vsas_inc(vh, VSAS_C_USER_SCAN_ENTRIES);
 			continue;
 		}
-		if (method != VSAS_ADD_DEVICE)
-			continue;
 		vsas_dev_add_range(vh, dev, &first, &count);
 		for (lun = first; lun < first + count && !ret; lun++) {
 			ret = fn(ctx, dev->channel, dev->id, lun);
@@ -1677,6 +1699,8 @@ int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx)
 			break;
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);
+	if (ret == -ENOMEM)
+		vsas_inc(vh, VSAS_C_USER_SCAN_ENOMEM);
 	return ret;
 }
 
