@@ -12,8 +12,13 @@
  *   hotplug   ... while a device is hot-added/removed (noticed) on each channel
  *   rpm       ... on a host that runtime-suspends between rounds
  *   remove    ... while the host is removed (configfs rmdir): a fresh host per round
- *   rmmod     ... while vsas is unloaded (module-parameter host), then reloaded
+ *   rmmod     ... while vsas is unloaded (module-parameter host), then reloaded;
+ *             first tried while the I/O load holds the disks open (refused)
  *   badinput  N strings (hand-picked table + seeded random) written to "scan"
+ *   reset     ... while the driver enters its reset state at a random point
+ *             of the round, a device comes or goes, and the reset ends
+ *   nomem     one writer: the n-th slab allocation of its scan fails
+ *             (failslab, fail-nth), n = 1, 1 + K, ... (K: k, default 1)
  *
  * In every round each writer writes one request (chosen from @reqs by the
  * seeded generator) while the round's disturbance happens; then the host's
@@ -61,6 +66,14 @@ struct figures {
 	long long rphyless, hotplug, suspends, resumes, suspended_seen;
 	long long removals, removal_ms_max, leftover_hosts, reloads, reload_errors;
 	long long max_write_ms;
+	/* faults: failslab injections, the scans' results, kmemleak */
+	long long faults, enomem_results, ok_results, bad_results, fix_enomem;
+	long long half_added, leaks, resets_entered, unexposed;
+	long long rmmod_refused, rmmod_while_open;
+	/* reset cells: -EBUSY is a scan's defined result while the driver resets */
+	bool busy_ok;
+	long long busy_results;
+	bool kmemleak;
 	bool stuck;
 	char stuck_state, note[160];
 	/* a bad input that never returned: the note is these bytes */
@@ -200,7 +213,9 @@ static bool pool_collect(struct pool *p, unsigned int ms, struct figures *f,
 			return false;
 		p->busy[i] = false;
 		f->ops++;
-		if (r.rc && !errors_ok)
+		if (r.rc == -EBUSY && f->busy_ok)
+			f->busy_results++;
+		else if (r.rc && !errors_ok)
 			f->write_errors++;
 		if (r.ms > f->max_write_ms)
 			f->max_write_ms = r.ms;
@@ -352,6 +367,7 @@ static void take_counters(int host, struct figures *f)
 	f->rphyless += CTR("target_alloc_would_oops") + CTR("target_alloc_wild_read");
 	f->hotplug += CTR("hotplug_events");
 	f->suspends += CTR("runtime_suspends");
+	f->unexposed += CTR("unexposed_probes");
 	f->resumes += CTR("runtime_resumes");
 	vsas_reset_counters(host);
 }
@@ -387,6 +403,19 @@ static void figures_counts(struct jrec *r, const struct figures *f)
 	jrec_int(r, "leftover_hosts", f->leftover_hosts);
 	jrec_int(r, "reloads", f->reloads);
 	jrec_int(r, "reload_errors", f->reload_errors);
+	jrec_int(r, "faults_injected", f->faults);
+	jrec_int(r, "enomem_results", f->enomem_results);
+	jrec_int(r, "ok_results", f->ok_results);
+	jrec_int(r, "bad_results", f->bad_results);
+	jrec_int(r, "report_enomem", f->fix_enomem);
+	jrec_int(r, "half_added", f->half_added);
+	jrec_int(r, "resets_entered", f->resets_entered);
+	jrec_int(r, "busy_results", f->busy_results);
+	jrec_int(r, "unexposed_probes", f->unexposed);
+	jrec_int(r, "rmmod_refused", f->rmmod_refused);
+	jrec_int(r, "rmmod_while_open", f->rmmod_while_open);
+	jrec_bool(r, "kmemleak", f->kmemleak);
+	jrec_int(r, "leaks", f->leaks);
 }
 
 static void bad_members(struct jrec *r, const struct bad_stats *b)
@@ -451,6 +480,78 @@ static void __attribute__((noreturn)) end_boot_stuck(const struct rcell *c, stru
 	emit_figures(c, f, NULL);
 	kmsg("cell end %s\n", c->id);
 	cells_end_boot("RELIABILITY", c->id);
+}
+
+/* ---- faults: kmemleak, failslab ------------------------------------------ */
+
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+#define FAILSLAB "/sys/kernel/debug/failslab"
+#define FAIL_NTH "/proc/thread-self/fail-nth"
+
+/* Forget the leaks found so far; false if kmemleak is off in this boot. */
+static bool leaks_clear(void)
+{
+	return write_str(KMEMLEAK, "clear") == 0;
+}
+
+/*
+ * The leaks kmemleak reports after the cell: it reports only objects older
+ * than 5 s, so wait that long, scan, and count the objects listed. The
+ * first one's allocation trace goes into the note.
+ */
+static void leaks_count(struct figures *f)
+{
+	static char buf[32768];
+	size_t len = 0;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	if (!f->kmemleak)
+		return;
+	sleep_ms(5500);
+	if (write_str(KMEMLEAK, "scan")) {
+		f->kmemleak = false;
+		return;
+	}
+	fd = open(KMEMLEAK, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		f->kmemleak = false;
+		return;
+	}
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, "unreferenced object")); p++)
+		f->leaks++;
+	p = strstr(buf, "backtrace");
+	if (f->leaks && p)
+		snprintf(f->note, sizeof(f->note), "kmemleak: %.140s", p);
+}
+
+/* The n-th fault-injectable allocation of this thread fails (0: none). */
+static int fail_nth_set(long long n)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%lld", n);
+	return write_str(FAIL_NTH, v);
+}
+
+/* Devices of @host whose state is not "running": half added or removed. */
+static int not_running(int host)
+{
+	static struct scsi_addr devs[MAX_DEVS];
+	char path[160], st[32];
+	int n = host_devices(host, devs, MAX_DEVS), i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/sys/class/scsi_device/%d:%u:%u:%llu/device/state",
+			 host, devs[i].channel, devs[i].id, devs[i].lun);
+		bad += read_str(path, st, sizeof(st)) <= 0 || strcmp(st, "running");
+	}
+	return bad;
 }
 
 /* ---- the cell kinds ---------------------------------------------------- */
@@ -559,12 +660,30 @@ static bool wait_status(const char *pdev, const char *want, unsigned int ms)
 	return false;
 }
 
-/* writers, delete, hotplug, rpm: one host, R rounds. */
+/*
+ * The reset disturbance of round @r: at a random point of the round the
+ * driver enters its reset state (vsas driver_state), a device comes or goes
+ * meanwhile (mpi3mr leaves a target that arrives then unexposed until the
+ * post-reset refresh), and the reset ends at another random point.
+ */
+static void reset_step(const char *name, int r, const int *chans, int nch, int *extra,
+		       struct figures *f)
+{
+	sleep_ms(rnd_below(40));
+	if (vsas_set(name, "driver_state", "reset"))
+		return;
+	f->resets_entered++;
+	hotplug_step(name, r, chans, nch, extra);
+	sleep_ms(rnd_below(40));
+	vsas_set(name, "driver_state", "ok");
+}
+
+/* writers, delete, hotplug, rpm, reset: one host, R rounds. */
 static void run_rounds(const struct rcell *c, struct figures *f)
 {
 	static const char *const rpm_params[] = { "rpm_allow=1", "autosuspend_ms=20", NULL };
 	bool rpm = !strcmp(c->kind, "rpm"), del = !strcmp(c->kind, "delete");
-	bool hot = !strcmp(c->kind, "hotplug");
+	bool hot = !strcmp(c->kind, "hotplug"), rst = !strcmp(c->kind, "reset");
 	char reqs[MAX_REQS][48], pdev[512] = "";
 	int host, nreqs, r, chans[4], nch, extra[4] = { -1, -1, -1, -1 };
 	struct loads l;
@@ -577,6 +696,7 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 	}
 	nreqs = parse_reqs(c, "rel", reqs);
 	nch = channels_of(c->topo, chans);
+	f->busy_ok = rst;
 	if (rpm) {
 		vsas_pdev_path(host, pdev, sizeof(pdev));
 		run("for d in /sys/class/scsi_device/%d:*/device/power;"
@@ -593,9 +713,11 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 			f->suspended_seen += wait_status(pdev, "suspended", 1000);
 		pool_send(&p, host, reqs, nreqs);
 		if (del)
-			delete_one_device(host, chans[nch - 1]);
+			delete_one_device(host, chans[nch > 1 ? 1 : 0]);
 		else if (hot)
 			hotplug_step("rel", r, chans, nch, extra);
+		else if (rst)
+			reset_step("rel", r, chans, nch, extra, f);
 		else if (rpm && r % 4 == 3)
 			run("echo on > %s/power/control; echo auto > %s/power/control", pdev, pdev);
 		if (!pool_collect(&p, patience_ms(c), f, false)) {
@@ -621,9 +743,81 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 }
 
 /*
- * The host of a removal round and its requests: a module-parameter host for
- * rmmod (configfs hosts pin the module), else a configfs host under I/O
- * load. -2 if vsas could not be loaded again.
+ * nomem: allocation failure at every point of a user scan. Each round
+ * deletes one device of the driver's first channel (so the scan has it to
+ * add again), makes the n-th slab allocation of this thread fail (failslab
+ * through fail-nth: GFP_KERNEL ones too) and writes "- - -" once; n =
+ * 1, 1 + K, ... until a scan ends before its n-th allocation. After each:
+ * the write returned 0 or -ENOMEM, -ENOMEM whenever the transport's report
+ * list could not grow (vsas saw sas_scan_report_device() fail), no device
+ * of the host is half added, and a scan without fault brings every device
+ * back.
+ */
+static void run_nomem(const struct rcell *c, struct figures *f)
+{
+	int host, chans[4], nch, fd, rc, step = c->k > 0 ? c->k : 1;
+	char reqs[MAX_REQS][48], path[96], left[24];
+	long long n, before;
+	bool injected = true;
+
+	host = make_host(c, "rel", NULL);
+	if (host < 0) {
+		snprintf(f->note, sizeof(f->note), "host creation failed");
+		return;
+	}
+	parse_reqs(c, "rel", reqs);	/* the first, "- - -", every time */
+	nch = channels_of(c->topo, chans);
+	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
+	if (write_str(FAILSLAB "/ignore-gfp-wait", "N") || write_str(FAILSLAB "/verbose", "0")) {
+		snprintf(f->note, sizeof(f->note), "failslab is not available");
+		goto out;
+	}
+	vsas_reset_counters(host);
+	for (n = 1; injected && (!c->rounds || f->rounds < c->rounds); n += step) {
+		delete_one_device(host, chans[nch > 1 ? 1 : 0]);
+		before = CTR("user_scan_enomem");
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || fail_nth_set(n)) {
+			snprintf(f->note, sizeof(f->note), "fail-nth is not available");
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		rc = write(fd, reqs[0], strlen(reqs[0])) < 0 ? -errno : 0;
+		/* 0: the n-th allocation failed; else the scan ended before it */
+		injected = read_str(FAIL_NTH, left, sizeof(left)) > 0 && !strcmp(left, "0");
+		fail_nth_set(0);
+		close(fd);
+		f->ops++;
+		f->rounds++;
+		f->faults += injected;
+		if (rc == 0)
+			f->ok_results++;
+		else if (rc == -ENOMEM)
+			f->enomem_results++;
+		if ((rc && rc != -ENOMEM) ||
+		    (CTR("user_scan_enomem") > before && (f->fix_enomem++, rc != -ENOMEM))) {
+			f->bad_results++;
+			if (!f->note[0])
+				snprintf(f->note, sizeof(f->note), "n=%lld: write %d", n, rc);
+		}
+		f->half_added += not_running(host);
+		if (scan_host(host, "- - -"))
+			f->write_errors++;
+		compare_devices("rel", host, f);
+		progress(c, f);
+	}
+out:
+	write_str(FAILSLAB "/ignore-gfp-wait", "Y");
+	take_counters(host, f);
+	if (vsas_destroy("rel"))
+		snprintf(f->note, sizeof(f->note), "host could not be removed");
+}
+
+/*
+ * The host of a removal round and its requests, under I/O load: a
+ * module-parameter host for rmmod (configfs hosts pin the module), else a
+ * configfs host. -2 if vsas could not be loaded again.
  */
 static int removal_host(const struct rcell *c, struct figures *f, char reqs[][48],
 			int *nreqs, struct loads *l)
@@ -648,7 +842,10 @@ static int removal_host(const struct rcell *c, struct figures *f, char reqs[][48
 	snprintf(proc, sizeof(proc), "vsas_%s", c->pers);
 	*nreqs = 1;
 	snprintf(reqs[0], 48, "- - -");
-	return find_host(proc);
+	host = find_host(proc);
+	if (host >= 0)
+		loads_start(l, host, -1, IO_PACE_MS);
+	return host;
 }
 
 /* remove / rmmod: the host goes away while the writers scan it. */
@@ -678,6 +875,16 @@ static void run_removals(const struct rcell *c, struct figures *f)
 		take_counters(host, f);
 		t = now_ms();
 		if (rmmod) {
+			/*
+			 * Open disks pin the driver's module (scsi_device_get()):
+			 * the unload must be refused while the load runs, and
+			 * every block written must read back; then it may go.
+			 */
+			if (run_capture(NULL, 0, "rmmod vsas 2>/dev/null") == 0)
+				f->rmmod_while_open += l.n > 0;
+			else
+				f->rmmod_refused += l.n > 0;
+			loads_stop(&l, f, false);
 			if (unload_module("vsas"))
 				f->reload_errors++;
 		} else if (vsas_destroy("rel")) {
@@ -1173,6 +1380,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 	compare_devices("rel", host, f);
 	take_counters(host, f);
 	vsas_destroy("rel");
+	leaks_count(f);
 	emit_figures(c, f, &s);
 }
 
@@ -1183,6 +1391,7 @@ static void run_cell(struct rcell *c)
 	memset(&f, 0, sizeof(f));
 	rng = c->seed ? c->seed : 1;
 	kmsg("cell begin %s\n", c->id);
+	f.kmemleak = leaks_clear();
 	if (!strcmp(c->kind, "badinput")) {
 		run_badinput(c, &f);
 		kmsg("cell end %s\n", c->id);
@@ -1190,8 +1399,11 @@ static void run_cell(struct rcell *c)
 	}
 	if (!strcmp(c->kind, "remove") || !strcmp(c->kind, "rmmod"))
 		run_removals(c, &f);
+	else if (!strcmp(c->kind, "nomem"))
+		run_nomem(c, &f);
 	else
 		run_rounds(c, &f);
+	leaks_count(&f);
 	emit_figures(c, &f, NULL);
 	kmsg("cell end %s\n", c->id);
 }
@@ -1200,7 +1412,7 @@ static void run_cell(struct rcell *c)
 static int reliability_line(const char *line)
 {
 	static const char *const kinds[] = { "writers", "delete", "hotplug", "rpm", "remove",
-					     "rmmod", "badinput" };
+					     "rmmod", "badinput", "reset", "nomem" };
 	struct rcell c = { .rounds = 1 };
 	const struct cell_key keys[] = {
 		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),

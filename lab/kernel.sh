@@ -28,6 +28,7 @@ B=$(build_dir "$variant")
 shash=$(series_hash "$variant")
 # Config fragments: the common ones, line-<line>.config for a line whose
 # kernel lacks or renames an option (later fragments override earlier ones),
+# fault.config on the primary line,
 # plus variant-<name>.config for options that only exist with that variant's
 # patches. SASSCAN_CONFIG_FRAGS replaces the whole list (lab/config-matrix.sh).
 if [ -n "${SASSCAN_CONFIG_FRAGS:-}" ]; then
@@ -35,6 +36,8 @@ if [ -n "${SASSCAN_CONFIG_FRAGS:-}" ]; then
 else
 	frags=("$LAB_DIR/config/lab.config" "$LAB_DIR/config/drivers.config")
 	[ -f "$LAB_DIR/config/line-$LINE.config" ] && frags+=("$LAB_DIR/config/line-$LINE.config")
+	# the fault lab option: fault injection and kmemleak (primary line)
+	[ "$LINE" = "$PRIMARY_LINE" ] && frags+=("$LAB_DIR/config/fault.config")
 	cvariant=${SASSCAN_CONFIG_VARIANT-$variant}
 	[ -f "$LAB_DIR/config/variant-$cvariant.config" ] &&
 		frags+=("$LAB_DIR/config/variant-$cvariant.config")

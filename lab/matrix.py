@@ -54,6 +54,10 @@ CLIENT_MODES = [
     ("-a --luns=0-1", "delete_all", False),
     ("-r", "silent_remove", False),
     ("--forcerescan", "none", False),
+    # the script with patches/sg3_utils: -a finds every channel again, -r
+    # removes only what the firmware lost
+    ("patched -a", "delete_all", True),
+    ("patched -r", "silent_remove", False),
 ]
 # make check: the administrator's "everything, every channel" only
 # (the script takes 1.5-3 min per run under emulation)
@@ -69,7 +73,8 @@ def client_scenarios(p, profile):
         if profile == "reduced" and opts not in CLIENT_REDUCED:
             continue
         o = opts.replace("N", str(last))
-        name = ("rescan-scsi-bus.sh " + o.replace("%d", "<id>")).strip()
+        name = ("rescan-scsi-bus.sh " + o.replace("%d", "<id>").replace(
+            "patched ", "(patched) ")).strip()
         out.append((name, dict(kind="client", opts=o.replace(" ", "_"), prep=prep, ch=str(last),
                                full="1" if full else "0")))
     return out
@@ -313,11 +318,12 @@ def _key_figure(rec):
 
 
 def run_variant(variant, todo, outdir, hung_task_secs=10, tag="MATRIX", case="matrix",
-                path="/etc/sasscan/matrix.txt"):
+                path="/etc/sasscan/matrix.txt", append=""):
     """Boot until every cell has a record; returns {cell id: record}.
     The guest case @case reads the cells from @path and prints one
     "@tag {json}" line per cell; a cell's "budget" (s, default 30) sizes the
-    boot's time limit. Also used by lab/reliability.py."""
+    boot's time limit; @append goes on the kernel command line. Also used by
+    lab/reliability.py."""
     records = {}
     boots = 0
     while todo and boots < len(todo) + 2:
@@ -326,7 +332,8 @@ def run_variant(variant, todo, outdir, hung_task_secs=10, tag="MATRIX", case="ma
         text = "".join(c["line"] + "\n" for c in todo)
         res = vm.boot(variant, case, name,
                       timeout=300 + sum(c.get("budget", 30) for c in todo),
-                      hung_task_secs=hung_task_secs, results_dir=outdir, files={path: text})
+                      hung_task_secs=hung_task_secs, results_dir=outdir, files={path: text},
+                      extra_append=append)
         print(vm.header(res), flush=True)
         for d in res.get("diag", []):
             if not d.startswith(tag + " {"):

@@ -1,5 +1,5 @@
 """reliability.failures()/judge() on real cell records
-(lab/testdata/reliability-cells.json)."""
+(lab/testdata/reliability-cells.json, reliability-faults.json)."""
 import json
 import unittest
 
@@ -251,3 +251,64 @@ class SavedMultichannelBoot(BootDirCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def fault_record(tag, cid):
+    return clone(load_json("reliability-faults.json")["records"][tag][cid])
+
+
+class FaultCells(unittest.TestCase):
+    """The fault cells as measured: fixed passes, each mutant fails on what
+    its mutation breaks, and each fault figure alone fails a passing cell."""
+
+    CELLS = {"hpsa/nomem/k1": "nomem", "mpi3mr/reset/k4": "reset", "plain/rmmod/k4": "rmmod"}
+
+    def failures(self, rec, cid):
+        return reliability.failures(rec, self.CELLS[cid])
+
+    def test_fixed_passes_with_faults_injected(self):
+        for cid in self.CELLS:
+            with self.subTest(cell=cid):
+                self.assertEqual(self.failures(fault_record("fixed", cid), cid), {})
+        rec = fault_record("fixed", "hpsa/nomem/k1")
+        # the report list's own allocation was among the points, and failed the scan
+        self.assertGreater(rec["faults_injected"], 0)
+        self.assertGreater(rec["report_enomem"], 0)
+        self.assertGreaterEqual(rec["enomem_results"], rec["report_enomem"])
+
+    def test_mutants_fail(self):
+        got = self.failures(fault_record("mut1", "hpsa/nomem/k1"), "hpsa/nomem/k1")
+        self.assertIn("splats", got)            # KASAN null-ptr-deref, Oops
+        self.assertIn("no_record", got)
+        self.assertEqual(self.failures(fault_record("mut2", "hpsa/nomem/k1"), "hpsa/nomem/k1"),
+                         {"bad_results": 1})
+        got = self.failures(fault_record("vsas-mut", "mpi3mr/reset/k4"), "mpi3mr/reset/k4")
+        self.assertGreater(got.get("unexposed_probes", 0), 0)
+
+    def test_each_figure_fails(self):
+        for cid, field, value, want in (
+                ("hpsa/nomem/k1", "leaks", 1, {"leaks": 1}),
+                ("hpsa/nomem/k1", "half_added", 1, {"half_added": 1}),
+                ("hpsa/nomem/k1", "bad_results", 2, {"bad_results": 2}),
+                ("hpsa/nomem/k1", "kmemleak", False, {"no_kmemleak": 1}),
+                ("hpsa/nomem/k1", "faults_injected", 0, {"no_faults_injected": 1}),
+                ("hpsa/nomem/k1", "lost", 1, {"lost": 1}),
+                ("mpi3mr/reset/k4", "unexposed_probes", 3, {"unexposed_probes": 3}),
+                ("mpi3mr/reset/k4", "resets_entered", 1, {"too_few_resets": 1}),
+                ("mpi3mr/reset/k4", "kmemleak", False, {"no_kmemleak": 1}),
+                ("plain/rmmod/k4", "rmmod_while_open", 1, {"rmmod_while_open": 1}),
+                ("plain/rmmod/k4", "rmmod_refused", 0, {"rmmod_not_tried_under_load": 0})):
+            with self.subTest(cell=cid, field=field):
+                rec = fault_record("fixed", cid)
+                rec[field] = value
+                self.assertEqual(self.failures(rec, cid), want)
+
+    def test_defined_results_do_not_fail(self):
+        # -EBUSY while the driver resets, absent probes under reset and nomem
+        rec = fault_record("fixed", "mpi3mr/reset/k4")
+        rec["busy_results"] = 5
+        rec["absent_probes"] = 2
+        self.assertEqual(self.failures(rec, "mpi3mr/reset/k4"), {})
+        rec = fault_record("fixed", "hpsa/nomem/k1")
+        rec["absent_probes"] = 1
+        self.assertEqual(self.failures(rec, "hpsa/nomem/k1"), {})
