@@ -3,16 +3,23 @@
 # the series must build in every configuration of the matrix, and must add
 # no W=1 or sparse warning to the objects it touches.
 #
-#   lab/config-matrix.sh [--configs quick|full] [--list] [LINE]   (LINE: SASSCAN_LINE, default 7.3)
-#   (--list: print the configurations' names and stop)
+#   lab/config-matrix.sh [--configs check|quick|full] [--steps all|last] [--list] [LINE]
+#   (LINE: SASSCAN_LINE, default 7.3; --list: print the configurations' names and stop)
 #
 # Configurations (name: SAS transport and libsas, PM, KUnit itself):
-#   quick (make check):      sas-y_pm-y_kunit-y  sas-m_pm-n_kunit-m
+#   check (make check):      sas-m_pm-n_kunit-m, the one the lab kernels are
+#                            not (they are sas-y_pm-y_kunit-y, built and
+#                            booted by make check)
+#   quick:                   sas-y_pm-y_kunit-y  sas-m_pm-n_kunit-m
 #   full  (make check-full): all eight combinations of y/m, y/n, y/m.
+# Steps: all (default) builds every patch in turn; last builds the pristine
+# tree and the whole series, and compares W=1 and sparse between the two on
+# the .c files any patch touches (make check).
 # The series' KUnit options are switched on wherever their Kconfig allows:
 # built in (sas-y, kunit-y), in the transport module (sas-m, kunit-y or -m),
 # and left out where they cannot link (sas-y, kunit-m).
-# quick covers every value of every option at least once.
+# quick covers every value of every option at least once; check, with the
+# lab kernels make check builds, does too.
 #
 # The kernel is small: tinyconfig + lab/config/matrix.config (PCI, SCSI, the
 # SAS transport, libsas, mpt3sas/mpi3mr/smartpqi/hpsa as modules, KUnit; no
@@ -23,29 +30,35 @@
 # and runs modpost). W=1 and sparse (C=2) run on the objects built from the
 # .c files a patch touches, before and after it; a warning that is new after
 # the patch (compared without line numbers) fails the check. W=1 and sparse
-# run on the first configuration only in quick mode, on every one in full.
+# run on the first configuration only in check and quick mode, on every one
+# in full.
 #
 # Each (step, configuration) result is cached under the hash of the patches
 # up to it, the configuration and the scripts, like the series check.
 # Prints TAP lines: one per (step, configuration) build and per W=1 / sparse
 # check; exit 0 only if all pass.
 configs_mode=quick
+steps=all
 list=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--configs) configs_mode=${2:?--configs quick|full}; shift 2 ;;
+	--configs) configs_mode=${2:?--configs check|quick|full}; shift 2 ;;
+	--steps) steps=${2:?--steps all|last}; shift 2 ;;
 	--list) list=1; shift ;;
-	-*) echo "usage: lab/config-matrix.sh [--configs quick|full] [--list] [LINE]" >&2; exit 2 ;;
+	-*) echo "usage: lab/config-matrix.sh [--configs check|quick|full] [--steps all|last] [--list] [LINE]" >&2
+		exit 2 ;;
 	*) export SASSCAN_LINE=$1; shift ;;
 	esac
 done
 . "$(dirname "$0")/common.sh"
 
+case $steps in all | last) ;; *) die "--steps all|last, not '$steps'" ;; esac
 case $configs_mode in
+check) configs=(sas-m_pm-n_kunit-m) ;;
 quick) configs=(sas-y_pm-y_kunit-y sas-m_pm-n_kunit-m) ;;
 full) configs=(sas-y_pm-y_kunit-y sas-y_pm-n_kunit-y sas-y_pm-y_kunit-m sas-y_pm-n_kunit-m
 	sas-m_pm-y_kunit-y sas-m_pm-n_kunit-y sas-m_pm-y_kunit-m sas-m_pm-n_kunit-m) ;;
-*) die "--configs quick|full, not '$configs_mode'" ;;
+*) die "--configs check|quick|full, not '$configs_mode'" ;;
 esac
 if [ $list = 1 ]; then
 	printf '%s\n' "${configs[@]}"
@@ -132,9 +145,9 @@ build() {
 	rm -rf "$d"
 }
 
-# touched N: the .c files patch N changes.
+# touched A B: the .c files patches A+1..B change.
 touched() {
-	sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${series[$(($1 - 1))]}" | LC_ALL=C sort -u
+	sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${series[@]:$1:$(($2 - $1))}" | LC_ALL=C sort -u
 }
 
 # checker SRC: sparse, or lab/sparse-compat where SRC's checker-valid.sh
@@ -148,13 +161,13 @@ checker() {
 	fi
 }
 
-# warnings CONFIG N OUT: W=1 + sparse on the touched objects that this tree
-# builds; gcc's (they name a -W option) to OUT.w1, sparse's to OUT.sparse,
-# without line and column numbers.
+# warnings CONFIG A B OUT: W=1 + sparse on the objects of the files patches
+# A+1..B touch that the tree (as it is now) builds; gcc's (they name a -W
+# option) to OUT.w1, sparse's to OUT.sparse, without line and column numbers.
 warnings() {
-	local c=$1 n=$2 out=$3 B f objs=()
+	local c=$1 a=$2 n=$3 out=$4 B f objs=()
 	B=$(build_dir "cm-$c")
-	for f in $(touched "$n"); do
+	for f in $(touched "$a" "$n"); do
 		[ -f "$B/obj/${f%.c}.o" ] && objs+=("${f%.c}.o")
 	done
 	: >"$out.all"
@@ -189,10 +202,15 @@ fail=0
 for c in "${configs[@]}"; do
 	lint=0
 	[ "$configs_mode" = full ] || [ "$c" = "${configs[0]}" ] && lint=1
-	for n in $(seq 0 "$total"); do
+	if [ "$steps" = last ]; then todo="0 $total"; else todo=$(seq 0 "$total"); fi
+	for n in $todo; do
 		if [ "$n" = 0 ]; then step=base; else step=$(basename "${series[$((n - 1))]}" .patch); fi
+		# the tree the warnings are compared with: the step before, or
+		# the pristine tree when only the last step is built
+		prev=$((n - 1))
+		[ "$steps" = all ] || prev=0
 		name="$LINE/$c/$step"
-		stamp=$stamps/$c-$(key_of "$c" "$n")-$lint.tap
+		stamp=$stamps/$c-$(key_of "$c" "$n")-$lint-$prev.tap
 		if [ -f "$stamp" ]; then
 			emit <"$stamp"
 			continue
@@ -200,13 +218,13 @@ for c in "${configs[@]}"; do
 		steplog=$logs/$c-$n.log
 		res=()
 		if [ "$n" -gt 0 ] && [ $lint = 1 ]; then
-			# the tree before the patch, for the warnings it already has
-			if ! build "$c" $((n - 1)) >"$steplog" 2>&1; then
+			# the tree before the patch(es), for the warnings it already has
+			if ! build "$c" "$prev" >"$steplog" 2>&1; then
 				emit <<<"not ok - $name # the tree before this step does not build, see $steplog"
 				fail=1
 				continue
 			fi
-			warnings "$c" "$n" "$logs/$c-$n.before" >/dev/null
+			warnings "$c" "$prev" "$n" "$logs/$c-$n.before" >/dev/null
 		fi
 		t0=$(date +%s)
 		if ! build "$c" "$n" >>"$steplog" 2>&1; then
@@ -216,7 +234,7 @@ for c in "${configs[@]}"; do
 		fi
 		res+=("ok - $name builds ($(($(date +%s) - t0)) s)")
 		if [ "$n" -gt 0 ] && [ $lint = 1 ]; then
-			tobjs=$(warnings "$c" "$n" "$logs/$c-$n.after")
+			tobjs=$(warnings "$c" "$prev" "$n" "$logs/$c-$n.after")
 			for kind in w1 sparse; do
 				new=$(LC_ALL=C comm -13 "$logs/$c-$n.before.$kind" "$logs/$c-$n.after.$kind")
 				label=W=1
