@@ -32,6 +32,8 @@
  * the firmware still has) and nothing the firmware lacks may appear; a
  * request for everything (full=1) must also find every firmware device.
  * What a narrower option finds beyond that is recorded, not judged.
+ * Options that begin with "patched" run rescan-scsi-bus-patched.sh, the
+ * script with this project's fixes (patches/sg3_utils), with the rest.
  *
  * kind=volume cells delete volumes (LUNs of the driver's channels >= 1) with
  * their sysfs delete attribute: @prep del_lun_n the last LUN > 0 of a target
@@ -208,10 +210,12 @@ struct client_sets {
 static void client_record(const struct cell *c, int host, const char *opts, const char *what,
 			  int prep_rc, int rc, long long elapsed, const struct client_sets *s)
 {
+	bool patched = !strncmp(opts, "patched ", 8);
 	char request[200];
 	struct jrec r;
 
-	snprintf(request, sizeof(request), "rescan-scsi-bus.sh %s", opts);
+	snprintf(request, sizeof(request), "rescan-scsi-bus.sh %s%s",
+		 patched ? "(patched) " : "", patched ? opts + 8 : opts);
 	jrec_init(&r, "MATRIX");
 	jrec_str(&r, "cell", c->id);
 	jrec_str(&r, "pers", c->pers);
@@ -265,7 +269,12 @@ static void run_client_cell(struct cell *c, const char *name, int host)
 		 !strcmp(c->prep, "silent_remove") ? s.fw : s.before);
 	vsas_reset_counters(host);
 	t0 = now_ms();
-	rc = run_capture(out, sizeof(out), "rescan-scsi-bus.sh --hosts=%d %s 2>&1", host, opts);
+	if (!strncmp(opts, "patched ", 8))
+		rc = run_capture(out, sizeof(out), "rescan-scsi-bus-patched.sh --hosts=%d %s 2>&1",
+				 host, opts + 8);
+	else
+		rc = run_capture(out, sizeof(out), "rescan-scsi-bus.sh --hosts=%d %s 2>&1", host,
+				 opts);
 	elapsed = now_ms() - t0;
 	/* the script's adds and removals end on the host's event queue */
 	vsas_devcmd(name, "flush");

@@ -180,7 +180,8 @@ guest_root() {
 # plus what rescan-scsi-bus.sh needs beyond busybox: /bin/bash (its
 # interpreter line), GNU find (it lists targets with -printf, which busybox
 # lacks; at /bin/find the runner's `busybox --install -s` leaves it alone)
-# and pr (it formats INQUIRY data with it).
+# and pr (it formats INQUIRY data with it). rescan-scsi-bus-patched.sh is
+# the script with patches/sg3_utils applied.
 install_tools() {
 	local root=$1 t p
 	local tools="/usr/bin/lsscsi /bin/bash /usr/bin/pr"
@@ -199,4 +200,13 @@ install_tools() {
 		fi
 	done
 	ln -sf /usr/bin/bash "$root/bin/bash"
+	# the script with this project's fixes (patches/sg3_utils), beside it
+	p=$root/usr/bin/rescan-scsi-bus-patched.sh
+	if [ -f "$root/usr/bin/rescan-scsi-bus.sh" ]; then
+		cp "$root/usr/bin/rescan-scsi-bus.sh" "$p"
+		for t in "$TOP_DIR"/patches/sg3_utils/*.patch; do
+			patch -s --no-backup-if-mismatch "$p" <"$t" >/dev/null ||
+				{ log "sg3_utils: $(basename "$t") does not apply"; rm -f "$p"; break; }
+		done
+	fi
 }
