@@ -4,7 +4,7 @@
 #   1. unit tests of the lab's judges (vm.parse, matrix.verdict,
 #      reliability.failures/judge, the bench analysis) on saved real logs
 #      in lab/testdata/ (lab/tests/, stdlib unittest);
-#   2. shellcheck on every lab shell script;
+#   2. shellcheck on every lab and DKMS shell script;
 #   3. checkpatch.pl --strict on vsas/ (kernel code) and guest/ (userspace);
 #   4. the guest built with -Werror, and its ASan/UBSan build and unit test
 #      when guest/Makefile has a `sanitize` target.
@@ -86,7 +86,8 @@ if want shellcheck; then
 				not_ok "shellcheck/$f" "$(grep -c . "$TMP/sc.out") finding(s)"
 				diag <"$TMP/sc.out"
 			fi
-		done < <(find lab -name '*.sh' -type f | LC_ALL=C sort)
+		done < <({ find lab -name '*.sh' -type f; find dkms -name '*.sh' -type f
+			find dkms/scripts -type f; } | LC_ALL=C sort)
 	fi
 	echo "# shellcheck: $(elapsed "$t0") s"
 fi
