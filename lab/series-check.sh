@@ -5,7 +5,7 @@
 # (bzImage + modules, including the touched HBA drivers) and boot after
 # every single patch.
 #
-#   lab/series-check.sh [--steps all|last] [LINE]     (LINE: SASSCAN_LINE, default 7.3)
+#   lab/series-check.sh [--steps all|last|none] [LINE]     (LINE: SASSCAN_LINE, default 7.3)
 #
 # The series is the line's `fixed` series (lab/common.sh: patches/ on 7.3,
 # patches/linux-<line>.y/ on the others). Steps 1..N-1 build incrementally in
@@ -13,7 +13,9 @@
 # last step is the line's `fixed` tree itself, so the fixed kernel is built
 # once for both. --steps last (SASSCAN_SERIES_STEPS=last) still applies every
 # patch with git am but builds and boots only the last step; steps checked
-# before are reported from their cache, the others as SKIP.
+# before are reported from their cache, the others as SKIP. --steps none
+# applies every patch with git am and builds nothing (cached steps are still
+# reported).
 #
 # Boots: 7.3 and 6.12 run the scsi_debug scan case, the first patch's
 # fix_sdebug_scan_truncated, the scsi_lib KUnit suite and, once the series has
@@ -24,13 +26,13 @@
 steps_mode=${SASSCAN_SERIES_STEPS:-all}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--steps) steps_mode=${2:?--steps all|last}; shift 2 ;;
-	-*) echo "usage: lab/series-check.sh [--steps all|last] [LINE]" >&2; exit 2 ;;
+	--steps) steps_mode=${2:?--steps all|last|none}; shift 2 ;;
+	-*) echo "usage: lab/series-check.sh [--steps all|last|none] [LINE]" >&2; exit 2 ;;
 	*) export SASSCAN_LINE=$1; shift ;;
 	esac
 done
 . "$(dirname "$0")/common.sh"
-case $steps_mode in all | last) ;; *) die "--steps all|last, not '$steps_mode'" ;; esac
+case $steps_mode in all | last | none) ;; *) die "--steps all|last|none, not '$steps_mode'" ;; esac
 
 debver=$(src_version)
 pristine=$CACHE/src/$debver/$SRC_PKG
@@ -119,6 +121,10 @@ for p in "${series[@]}"; do
 	fi
 	if [ "$steps_mode" = last ] && [ $n -lt "$total" ]; then
 		echo "ok $n $name # SKIP applies with git am; built and booted at the last step only (--steps last)"
+		continue
+	fi
+	if [ "$steps_mode" = none ]; then
+		echo "ok $n $name # SKIP applies with git am; not built (--steps none)"
 		continue
 	fi
 	rm -rf "$steps"
