@@ -713,7 +713,7 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 			f->suspended_seen += wait_status(pdev, "suspended", 1000);
 		pool_send(&p, host, reqs, nreqs);
 		if (del)
-			delete_one_device(host, chans[nch > 1 ? 1 : 0]);
+			delete_one_device(host, chans[nch - 1]);
 		else if (hot)
 			hotplug_step("rel", r, chans, nch, extra);
 		else if (rst)
