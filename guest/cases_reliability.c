@@ -758,7 +758,7 @@ static void run_nomem(const struct rcell *c, struct figures *f)
 	int host, chans[4], nch, fd, rc, step = c->k > 0 ? c->k : 1;
 	char reqs[MAX_REQS][48], path[96], left[24];
 	long long n, before;
-	bool injected = true;
+	bool injected = true, list_failed;
 
 	host = make_host(c, "rel", NULL);
 	if (host < 0) {
@@ -795,8 +795,10 @@ static void run_nomem(const struct rcell *c, struct figures *f)
 			f->ok_results++;
 		else if (rc == -ENOMEM)
 			f->enomem_results++;
-		if ((rc && rc != -ENOMEM) ||
-		    (CTR("user_scan_enomem") > before && (f->fix_enomem++, rc != -ENOMEM))) {
+		list_failed = CTR("user_scan_enomem") > before;
+		f->fix_enomem += list_failed;
+		/* any error but -ENOMEM, or success although the list failed */
+		if ((rc && rc != -ENOMEM) || (list_failed && rc != -ENOMEM)) {
 			f->bad_results++;
 			if (!f->note[0])
 				snprintf(f->note, sizeof(f->note), "n=%lld: write %d", n, rc);
