@@ -14,7 +14,11 @@
 #include <linux/scatterlist.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
+#ifdef VSAS_HAVE_LINUX_UNALIGNED
 #include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 #include <scsi/libsas.h>
 #include <scsi/sas.h>
 #include <scsi/scsi_transport_sas.h>
@@ -899,10 +903,12 @@ void vsas_libsas_fill_sht(struct scsi_host_template *sht,
 #else
 	sht->slave_alloc = vsas_ls_slave_alloc;
 #endif
-#ifdef VSAS_HAVE_SAS_SDEV_CONFIGURE
+#if defined(VSAS_HAVE_SAS_SDEV_CONFIGURE)
 	sht->sdev_configure = sas_sdev_configure;
-#else
+#elif defined(VSAS_HAVE_DEVICE_CONFIGURE)
 	sht->device_configure = sas_device_configure;
+#else
+	sht->slave_configure = sas_slave_configure;
 #endif
 	sht->scan_start = vsas_hook_scan_start;
 	sht->scan_finished = vsas_hook_scan_finished;

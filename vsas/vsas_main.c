@@ -1704,7 +1704,7 @@ int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx)
 	return ret;
 }
 
-#ifdef VSAS_HAVE_USER_SCAN_DEVICES
+#if defined(VSAS_HAVE_USER_SCAN_DEVICES) || defined(VSAS_HAVE_SET_USER_SCAN_DEVICES)
 static int vsas_report_to_list(void *list, unsigned int channel,
 			       unsigned int id, u64 lun)
 {
@@ -2091,6 +2091,9 @@ static int __init vsas_init(void)
 	vsas_sas_tt = sas_attach_transport(&vsas_sas_ft);
 	if (!vsas_sas_tt)
 		goto err_sht;
+#ifdef VSAS_HAVE_SET_USER_SCAN_DEVICES
+	sas_set_user_scan_devices(vsas_sas_tt, vsas_user_scan_devices);
+#endif
 	vsas_sas_tt_nohook = sas_attach_transport(&vsas_sas_ft_nohook);
 	if (!vsas_sas_tt_nohook)
 		goto err_tt;

@@ -16,7 +16,11 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#ifdef VSAS_HAVE_LINUX_UNALIGNED
 #include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_common.h>
