@@ -9,6 +9,8 @@
 #   make kernel|guest|vsas|initramfs|vm  [VARIANT=stock|fixed|...] [CASES='glob,...']
 #   make series-check|config-matrix      [LINE=7.3|6.12|6.1]
 #   make dkms-deb        the DKMS package for Debian's own kernels (docs/dkms.md)
+#   make demo-debian [LINE=6.12|6.1] [DKMS=1]
+#                        Debian's prebuilt kernel, as shipped or with the package
 #   make series AUTHOR='Name <mail>' KTREE=<7.3 git tree> [BRANCH=...]
 #                        the series under the submitter's own sign-off
 #
@@ -101,8 +103,11 @@ dkms-check: deps
 	@lab/dkms-check.sh
 debian-kernel: guest
 	@SASSCAN_LINE=6.12 lab/debian-kernel.sh
-demo-debian: deps
-	@$(PY) lab/check.py --debian --profile $(if $(filter file,$(origin PROFILE)),full,$(PROFILE))
+# make demo-debian [LINE=6.12|6.1] [DKMS=1]: Debian's prebuilt kernel of LINE,
+# as shipped or with sasscan-dkms installed (docs/dkms.md, "In the lab")
+demo-debian: deps guest
+	@$(PY) lab/check.py --debian --debian-line $(if $(filter 6.1,$(LINE)),6.1,6.12) \
+		$(if $(DKMS),--dkms) --profile $(if $(filter file,$(origin PROFILE)),full,$(PROFILE))
 onhost-vmtest: debian-kernel
 	@SASSCAN_LINE=6.12 lab/onhost-vmtest.sh
 

@@ -201,13 +201,18 @@ def tap_tests(res, prefix):
 
 def script_tests(script, prefix, args=(), env=None):
     """A lab script that prints TAP; its steps as tests, plus one for its exit status."""
+    return script_run(script, prefix, args, env)[0]
+
+
+def script_run(script, prefix, args=(), env=None):
+    """script_tests(), and the script's exit status and standard output."""
     out = subprocess.run([os.path.join(vm.LAB, script)] + list(args), cwd=vm.TOP,
                          stdout=subprocess.PIPE, text=True,
                          env=dict(os.environ, **(env or {})))
     tests = tap_steps(out.stdout, prefix)
     tests.append(Test(prefix + "all_steps", out.returncode == 0 and len(tests) > 0,
                       "%s exit %d, %d steps" % (script, out.returncode, len(tests))))
-    return tests
+    return tests, out.returncode, out.stdout
 
 
 def tap_steps(text, prefix):
@@ -245,14 +250,25 @@ def prepare(variant):
     return rc == 0
 
 
-def debian_prepare():
-    """Debian's prebuilt 6.12 kernel as a variant of line 6.12
+def debian_prepare(line="6.12"):
+    """Debian's prebuilt kernel of @line as a variant of that line
     (lab/debian-kernel.sh); its qualified name or None."""
     out = subprocess.run([os.path.join(vm.LAB, "debian-kernel.sh")], cwd=vm.TOP,
                          stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, SASSCAN_LINE="6.12"))
+                         env=dict(os.environ, SASSCAN_LINE=line))
     variant = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
-    return vm.qualified(variant, "6.12") if out.returncode == 0 and variant else None
+    return vm.qualified(variant, line) if out.returncode == 0 and variant else None
+
+
+def debian_dkms_prepare(line="6.12"):
+    """sasscan-dkms installed on this machine as an administrator installs it,
+    and purged again; then Debian's prebuilt kernel of @line with the
+    package's modules as a variant of that line (lab/debian-dkms.sh). Its
+    steps as tests, and the variant's qualified name or None."""
+    tests, rc, out = script_run("debian-dkms.sh", debian_name("dkms-package", line) + "/",
+                                env={"SASSCAN_LINE": line})
+    m = re.search(r"^# variant (\S+)$", out, re.M)
+    return tests, (vm.qualified(m.group(1), line) if rc == 0 and m else None)
 
 
 # --- phase 2: boot jobs -----------------------------------------------------
@@ -356,21 +372,63 @@ def matrix_tests(table, line=PRIMARY):
                                 vm.qualified("stock", line)))
 
 
-def debian_tests(variant, table):
+def debian_tests(variant, table, p="debian/"):
     """Debian's prebuilt kernel as shipped: the reduced matrix runs on it, its
     report names the package, and it shows the lab stock kernel's known
-    failures (both are Debian's 6.12 source, unpatched)."""
+    failures (both are Debian's source, unpatched). @p: the tests' prefix."""
     if not variant:
-        return [Test("debian/prepare", False, "debian-kernel.sh failed")]
+        return [Test(p + "prepare", False, "debian-kernel.sh failed")]
     broken = [t["personality"] + " " + t["request"] for t in table if t["record"].get("error")]
-    tests = [Test("debian/matrix_runs", table and not broken,
+    tests = [Test(p + "matrix_runs", table and not broken,
                   "%d cells, no record for: %s" % (len(table), ", ".join(broken)))]
     src = "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
-    tests.append(Test("debian/report_names_package",
-                      re.match(r"linux-image-6\.12\S+ \S+$", src) is not None,
+    tests.append(Test(p + "report_names_package",
+                      re.match(r"linux-image-6\.\d+\S+ \S+$", src) is not None,
                       "report names '%s'" % src))
     stock = [k for k in KNOWN_FAILURES if k[0] == "stock"]
-    return tests + list(detects(table, stock, "debian/detects/", variant))
+    return tests + list(detects(table, stock, p + "detects/", variant))
+
+
+# what the kernel and the lab's /init log when a module does not fit the kernel
+MODULE_LOAD_ERROR = re.compile(r"disagrees about version of symbol|Unknown symbol"
+                               r"|init: modprobe \S+ failed")
+
+
+def module_load_errors(outdir):
+    """The consoles under @outdir, and every module load error they log."""
+    consoles, errors = 0, []
+    for d, _, files in os.walk(outdir):
+        if "console.log" in files:
+            consoles += 1
+            with open(os.path.join(d, "console.log"), errors="replace") as f:
+                errors += [l.strip() for l in f if MODULE_LOAD_ERROR.search(l)]
+    return consoles, errors
+
+
+def debian_dkms_tests(variant, table, outdir, p="debian-sasscan/"):
+    """Debian's prebuilt kernel with sasscan-dkms: every reduced-matrix cell of
+    every personality passes, as on the lab's fixed kernel, and Debian's SAS
+    drivers load beside the package's modules. @p: the tests' prefix."""
+    if not variant:
+        return [Test(p + "prepare", False, "debian-dkms.sh failed")]
+    tests = [Test(p + "%s/%s" % (t["personality"], t["request"].replace(" ", "_")),
+                  t["verdict"] == "PASS", t["why"]) for t in table]
+    missing = sorted(set(personalities.base_rows()) - {t["personality"] for t in table})
+    tests.append(Test(p + "every_personality", table and not missing,
+                      "%d cells; no cell for: %s" % (len(table), ", ".join(missing))))
+    src = "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
+    tests.append(Test(p + "report_names_package", "sasscan-dkms" in src,
+                      "report names '%s'" % src))
+    consoles, errors = module_load_errors(outdir)
+    tests.append(Test(p + "modules_load", consoles > 0 and not errors,
+                      "%d consoles; %s" % (consoles, "; ".join(sorted(set(errors)))[:300])))
+    return tests
+
+
+def debian_name(kind, line):
+    """A Debian job's name, its tests' prefix and its output folder:
+    "debian" or "debian-sasscan", with "@<line>" unless 6.12."""
+    return kind + ("" if line == "6.12" else "@" + line)
 
 
 def bench_tests(outdir):
@@ -436,7 +494,7 @@ def fast_tier():
         rc, time.monotonic() - t))
 
 
-def check_jobs(outdir, debian, full=False):
+def check_jobs(outdir, debians, full=False):
     """Phase 2's boot jobs, longest first so that the pool ends together."""
     matrix_of = {v: (lambda v=v: matrix_job(v, "reduced", outdir)) for v in matrix.VARIANTS}
     suite = {s[0]: (lambda s=s: suite_job(*s, outdir)) for s in SUITES}
@@ -448,9 +506,12 @@ def check_jobs(outdir, debian, full=False):
     jobs += [("matrix-" + v, (lambda v=v: matrix_job(v, "reduced", outdir))) for v in other]
     jobs += [("reliability", lambda: reliability_tests(outdir)),
              ("vsas", suite["vsas"])]
-    if debian:
-        jobs.append(("matrix-debian", lambda: matrix_job(debian, "reduced",
-                                                         os.path.join(outdir, "debian"))))
+    # Debian's prebuilt kernels, as shipped and with sasscan-dkms
+    for (kind, line), v in sorted(debians.items()):
+        if v:
+            n = debian_name(kind, line)
+            jobs.append(("matrix-" + n, (lambda v=v, n=n: matrix_job(
+                v, "reduced", os.path.join(outdir, n)))))
     return jobs + [("bench", lambda: bench_tests(outdir)),
                    ("matrix-multichannel", matrix_of["multichannel"]),
                    ("matrix-scanstart", matrix_of["scanstart"]),
@@ -470,7 +531,7 @@ def matrix_table(done, variants):
     return table, tests
 
 
-def check_tests_of(done, outdir, debian, secs):
+def check_tests_of(done, outdir, debians, secs):
     """Every test of the boots, in the report's order."""
     tests = []
     for name in [s[0] for s in SUITES] + ["selftests"]:
@@ -487,8 +548,14 @@ def check_tests_of(done, outdir, debian, secs):
         ltable, raised = matrix_table(done, variants)
         matrix.write_reports(ltable, variants, os.path.join(outdir, line), "reduced", secs)
         tests += raised + matrix_tests(ltable, line)
-    dtable = done.get("matrix-debian") if debian else []
-    tests += debian_tests(debian, dtable if isinstance(dtable, list) else [])
+    for (kind, line), v in sorted(debians.items()):
+        n = debian_name(kind, line)
+        dtable = done.get("matrix-" + n) if v else []
+        dtable = dtable if isinstance(dtable, list) else []
+        if kind == "debian":
+            tests += debian_tests(v, dtable, n + "/")
+        else:
+            tests += debian_dkms_tests(v, dtable, os.path.join(outdir, n), n + "/")
     return tests + results_of(done, "bench") + results_of(done, "reliability")
 
 
@@ -508,13 +575,18 @@ def check(a):
                 tests.append(Test("prepare_%s" % variant, False, "build failed"))
                 return finish(tests, outdir, start, timings)
     tests += script_tests("dkms-check.sh", "dkms/")
-    debian = debian_prepare()
+    # Debian's 6.12 kernel in make check, its 6.1 one too in check-full
+    debians = {}
+    for line in (["6.12", "6.1"] if a.configs == "full" else ["6.12"]):
+        debians["debian", line] = debian_prepare(line)
+        dkms_tests, debians["debian-sasscan", line] = debian_dkms_prepare(line)
+        tests += dkms_tests
     timings["builds"] = round(time.monotonic() - t)
 
     t = time.monotonic()
-    done = run_jobs(check_jobs(outdir, debian, a.configs == "full"), a.boots)
+    done = run_jobs(check_jobs(outdir, debians, a.configs == "full"), a.boots)
     timings["boots"] = round(time.monotonic() - t)
-    tests += check_tests_of(done, outdir, debian, timings["boots"])
+    tests += check_tests_of(done, outdir, debians, timings["boots"])
     return finish(tests, outdir, start, timings)
 
 
@@ -554,17 +626,21 @@ def demo(a):
 def external(a):
     """Another kernel, as it is: vsas's cases and the matrix on it.
 
-    --kernel/--kbuild/--modules: any x86_64 kernel >= 6.12
-    (lab/external-kernel.sh); --debian: Debian's newest prebuilt 6.12
-    package with its headers (lab/debian-kernel.sh). Failing matrix cells are
-    the kernel's results and are reported as such ("not ok").
+    --kernel/--kbuild/--modules: any x86_64 kernel >= 6.1
+    (lab/external-kernel.sh); --debian: Debian's newest prebuilt package of
+    --debian-line with its headers (lab/debian-kernel.sh), with --dkms the
+    same kernel with sasscan-dkms installed (lab/debian-dkms.sh). Failing
+    matrix cells are the kernel's results and are reported as such ("not ok").
     """
     start = time.monotonic()
     if subprocess.call(["make", "-s", "guest"], cwd=vm.TOP) != 0:
         print("not ok 1 build_guest\n0 passed, 1 failed")
         return 1
-    if a.debian:
-        variant = debian_prepare()
+    pre = []
+    if a.debian and a.dkms:
+        pre, variant = debian_dkms_prepare(a.debian_line)
+    elif a.debian:
+        variant = debian_prepare(a.debian_line)
     else:
         out = subprocess.run([os.path.join(vm.LAB, "external-kernel.sh"), a.kernel, a.kbuild,
                               a.modules], cwd=vm.TOP, stdout=subprocess.PIPE, text=True)
@@ -576,7 +652,7 @@ def external(a):
     outdir = os.path.join(OUT, variant)
     os.makedirs(outdir, exist_ok=True)
     tests = suite_job("vsas", variant, "vsas_*", 1500, 60, outdir)
-    tests = [Test(variant + "/" + t.name, t.ok, t.why, t.xfail) for t in tests]
+    tests = pre + [Test(variant + "/" + t.name, t.ok, t.why, t.xfail) for t in tests]
     table = matrix.run_one(variant, a.profile, outdir)
     matrix.write_reports(table, [variant], outdir, a.profile, time.monotonic() - start)
     tests += [Test("%s/matrix/%s/%s" % (variant, t["personality"], t["request"].replace(" ", "_")),
@@ -590,7 +666,11 @@ def main():
     ap.add_argument("--kernel", help="another kernel's bzImage (with --kbuild, --modules)")
     ap.add_argument("--kbuild", help="its build or headers tree")
     ap.add_argument("--modules", help="its modules (/lib/modules/<release> or INSTALL_MOD_PATH)")
-    ap.add_argument("--debian", action="store_true", help="Debian's prebuilt 6.12 kernel")
+    ap.add_argument("--debian", action="store_true", help="Debian's prebuilt kernel")
+    ap.add_argument("--debian-line", choices=["6.12", "6.1"], default="6.12",
+                    help="its line (default 6.12)")
+    ap.add_argument("--dkms", action="store_true",
+                    help="with --debian: with sasscan-dkms installed (lab/debian-dkms.sh)")
     ap.add_argument("--profile", choices=["full", "reduced"], default="reduced",
                     help="matrix profile for --demo, --kernel and --debian")
     ap.add_argument("--configs", choices=["quick", "full"], default="quick",

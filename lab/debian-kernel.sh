@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian's prebuilt kernel as a lab variant: the newest (or the given)
-# linux-image-6.12.*-amd64-unsigned package as shipped, vsas built against the
-# matching linux-headers package, and an initramfs with the package's own
-# modules (scsi_mod, sd_mod, sg, scsi_transport_sas, libsas, configfs, and
-# scsi_debug, not loaded: lab/onhost-vmtest.sh uses it as a foreign host).
+# linux-image-<line>.*-amd64-unsigned package of SASSCAN_LINE (6.12 or 6.1)
+# as shipped, vsas built against the matching linux-headers package, and an
+# initramfs with the package's own modules (scsi_mod, sd_mod, sg,
+# scsi_transport_sas, libsas, configfs, and scsi_debug, not loaded:
+# lab/onhost-vmtest.sh uses it as a foreign host).
 #
 #   lab/debian-kernel.sh [KVER]      (root; KVER e.g. 6.12.117+deb12-amd64)
 #   SASSCAN_GUEST_INIT=path/to/init  another guest runner binary
@@ -21,9 +22,10 @@ mkdir -p "$D/debs"
 
 kver=${1:-}
 if [ -z "$kver" ]; then
-	kver=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$' |
+	# the generic flavour: 6.12.117+deb12-amd64, 6.1.0-57-amd64
+	kver=$(apt-cache search --names-only "^linux-image-${LINE//./\\.}\\.[0-9]+(\\+deb[0-9]+|-[0-9]+)-amd64-unsigned\$" |
 		awk '{print $1}' | sed 's/^linux-image-//; s/-unsigned$//' | sort -V | tail -n1)
-	[ -n "$kver" ] || die "debian-kernel: no linux-image-6.12.*-amd64-unsigned package"
+	[ -n "$kver" ] || die "debian-kernel: no linux-image-$LINE.*-amd64-unsigned package"
 fi
 img=linux-image-$kver-unsigned
 hdr=linux-headers-$kver

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Any x86_64 kernel >= 6.12 as a lab variant ("bring your own kernel"):
+# Any x86_64 kernel >= 6.1 as a lab variant ("bring your own kernel"):
 # the kernel image as given, vsas built against the given build or headers
 # tree, and an initramfs with the kernel's own modules (scsi_mod, sd_mod, sg,
 # scsi_transport_sas, libsas, configfs, ... and their dependencies) taken
@@ -38,12 +38,15 @@ modules=${3:?$usage}
 	die "external-kernel: KERNEL $kernel is not an x86 bzImage"
 { [ -f "$kbuild/Makefile" ] && [ -f "$kbuild/include/config/kernel.release" ]; } ||
 	die "external-kernel: KBUILD $kbuild is not a kernel build or headers tree"
-krel=$(cat "$kbuild/include/config/kernel.release")
+# the release modules are built for (Debian's 6.1 headers say 6.1.192 in
+# kernel.release, but 6.1.0-57-amd64 in utsrelease.h, as uname -r does)
+krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kbuild/include/generated/utsrelease.h" 2>/dev/null)
+[ -n "$krel" ] || krel=$(cat "$kbuild/include/config/kernel.release")
 grep -q '^CONFIG_X86_64=y' "$kbuild/.config" 2>/dev/null ||
 	die "external-kernel: KBUILD $kbuild is not an x86_64 build"
 IFS=. read -r kmaj kmin _ <<<"$krel"
-[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 12 ]; } ||
-	die "external-kernel: kernel $krel is older than 6.12"
+[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 1 ]; } ||
+	die "external-kernel: kernel $krel is older than 6.1"
 if [ -f "$modules/modules.dep" ] && [ "$(basename "$modules")" = "$krel" ]; then
 	M=$modules
 elif [ -f "$modules/lib/modules/$krel/modules.dep" ]; then
@@ -64,7 +67,10 @@ mkdir -p "$W/ext/vsas"
 rsync -rlp --checksum --delete --exclude='*.o' --exclude='*.ko' \
 	--exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
 	--exclude=modules.order "${SASSCAN_VSAS_SRC:-$TOP_DIR/vsas}/" "$W/ext/vsas/"
-make -s -C "$kbuild" M="$W/ext/vsas" modules >&2
+# SASSCAN_VSAS_MAKEFLAGS: more make variables, e.g. a transport built out of
+# tree (lab/debian-dkms.sh); split into words on purpose
+# shellcheck disable=SC2086
+make -s -C "$kbuild" M="$W/ext/vsas" ${SASSCAN_VSAS_MAKEFLAGS:-} modules >&2
 [ -f "$W/ext/vsas/vsas.ko" ] || die "external-kernel: vsas did not build against $kbuild"
 [ "$(modinfo -F vermagic "$W/ext/vsas/vsas.ko" | cut -d' ' -f1)" = "$krel" ] ||
 	die "external-kernel: vsas was built for another release than $krel"
@@ -85,13 +91,16 @@ init=${SASSCAN_GUEST_INIT:-$WORK/guest/init}
 [ -x "$init" ] || die "guest runner $init not built (make guest)"
 root=$W/initramfs.root
 guest_root "$root" "$init" sasscan-init
-cat >"$root/init" <<'EOF'
+# SASSCAN_LOAD_MODULES: more modules /init loads, e.g. every SAS driver
+# beside a replaced transport; a failure is logged as "init: modprobe X failed"
+load="configfs scsi_mod sd_mod sg scsi_transport_sas libsas ${SASSCAN_LOAD_MODULES:-}"
+cat >"$root/init" <<EOF
 #!/bin/sh
 # Load what the runner needs before it starts (built-in ones just succeed).
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
-for m in configfs scsi_mod sd_mod sg scsi_transport_sas libsas; do
-	/bin/busybox modprobe "$m" || echo "init: modprobe $m failed"
+for m in $load; do
+	/bin/busybox modprobe "\$m" || echo "init: modprobe \$m failed"
 done
 /bin/busybox umount /sys
 /bin/busybox umount /proc
@@ -101,7 +110,7 @@ chmod 755 "$root/init"
 
 # The modules the cases need, with their dependencies from modules.dep,
 # decompressed (busybox modprobe reads only plain .ko files).
-want="configfs scsi_mod sd_mod sg scsi_transport_sas libsas scsi_debug"
+want="$load scsi_debug"
 want="$want $(modinfo -F depends "$W/ext/vsas/vsas.ko" | tr ',' ' ')"
 declare -A seen=()
 queue=()
