@@ -64,6 +64,8 @@ struct figures {
 	long long dups, io_ops, io_errors, corrupt, io_errors_removed;
 	long long scans_at_once, resets, io_failed_by_reset, absent_probes;
 	long long rphyless, hotplug, suspends, resumes, suspended_seen;
+	/* commands that reached a runtime-suspended host (vsas resumes it) */
+	long long cmds_suspended;
 	long long removals, removal_ms_max, leftover_hosts, reloads, reload_errors;
 	long long max_write_ms;
 	/* faults: failslab injections, the scans' results, kmemleak */
@@ -369,6 +371,7 @@ static void take_counters(int host, struct figures *f)
 	f->suspends += CTR("runtime_suspends");
 	f->unexposed += CTR("unexposed_probes");
 	f->resumes += CTR("runtime_resumes");
+	f->cmds_suspended += CTR("cmds_while_suspended");
 	vsas_reset_counters(host);
 }
 
@@ -397,6 +400,7 @@ static void figures_counts(struct jrec *r, const struct figures *f)
 	jrec_int(r, "hotplug_events", f->hotplug);
 	jrec_int(r, "runtime_suspends", f->suspends);
 	jrec_int(r, "runtime_resumes", f->resumes);
+	jrec_int(r, "cmds_while_suspended", f->cmds_suspended);
 	jrec_int(r, "suspended_seen", f->suspended_seen);
 	jrec_int(r, "removals", f->removals);
 	jrec_int(r, "removal_ms_max", f->removal_ms_max);

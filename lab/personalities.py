@@ -55,6 +55,9 @@ class Personality:
     # the driver adds LUN 0 only on its channels >= 1 (mpt3sas:
     # scsi_add_device(shost, RAID_CHANNEL or PCIE_CHANNEL, id, 0))
     lun0_only: bool = False
+    # runtime PM as hisi_sas v3 does it: the controller ignores its
+    # children, each disk holds it through a device link (vsas rpm_links)
+    rpm_links: bool = False
 
     @property
     def pclass(self):
@@ -86,11 +89,11 @@ REGISTRY = [
       volume_cells=True, busy_states=("reset",),
       reduced_baselines=("multichannel",)),
     P("hisi_sas", "hisi_sas", "0,0", (0,), 0, 1024, U64_MAX, libsas=True,
-      reduced_baselines=("scanstart",), rmmod=True),
+      reduced_baselines=("scanstart",), rmmod=True, rpm_links=True),
     # hisi_sas before 8ddc0c269165 ("hisi_sas: Fix NULL pointer exception ...")
     P("hisi_sas_mc1", "hisi_sas", "0,0", (0,), 0, 1024, U64_MAX, libsas=True,
       set="max_channel=1", extra_channels=(1,), override_of="hisi_sas",
-      reduced_baselines=("multichannel",)),
+      reduced_baselines=("multichannel",), rpm_links=True),
     P("aic94xx", "aic94xx", "0,0", (0,), 0, U32_MAX, U64_MAX, libsas=True),
     P("isci", "isci", "0,0", (0,), 0, U32_MAX, U64_MAX, libsas=True,
       reduced_baselines=("scanstart",)),

@@ -123,8 +123,10 @@ def cells(profile, variant, scale=1.0):
             out.append(cell(variant, row, "writers", k, sc(r)))
         p = personalities.get(row)
         for kind in ("delete", "hotplug", "rpm", "remove", "rmmod", "reset", "nomem"):
-            if kind not in size or (kind in ("rpm", "reset") and p.libsas):
-                continue    # vsas models runtime PM and driver resets for transport-direct hosts
+            if kind not in size or (kind == "reset" and p.libsas):
+                continue    # vsas models driver resets for transport-direct hosts
+            if kind == "rpm" and p.libsas and not p.rpm_links:
+                continue    # libsas drivers without runtime PM (PCI forbids it)
             if kind == "rmmod" and not p.rmmod:
                 continue
             k, r = size[kind]

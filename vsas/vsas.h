@@ -151,6 +151,12 @@ struct vsas_personality {
 	 * driver forget a device on channels >= 1 until its own scan.
 	 */
 	bool forget_on_delete;
+	/*
+	 * Runtime PM as hisi_sas v3 does it: the controller ignores its
+	 * children, and each disk holds it active through a device link
+	 * made when the disk is configured.
+	 */
+	bool rpm_links;
 	unsigned int max_channel;
 	unsigned int max_id;
 	u64 max_lun;

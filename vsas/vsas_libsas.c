@@ -13,6 +13,7 @@
 #include <linux/delay.h>
 #include <linux/scatterlist.h>
 #include <linux/jiffies.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #ifdef VSAS_HAVE_LINUX_UNALIGNED
 #include <linux/unaligned.h>
@@ -21,6 +22,7 @@
 #endif
 #include <scsi/libsas.h>
 #include <scsi/sas.h>
+#include <scsi/scsi_device.h>
 #include <scsi/scsi_transport_sas.h>
 
 #include "vsas.h"
@@ -873,6 +875,54 @@ static int vsas_ls_slave_alloc(struct scsi_device *sdev)
 #endif
 }
 
+/*
+ * hisi_sas v3 links every disk but an enclosure to the controller, so that
+ * the disk's runtime resume resumes the controller, which ignores its
+ * children; without the link it gives up runtime PM.
+ */
+static void vsas_ls_rpm_link(struct scsi_device *sdev)
+{
+	struct vsas_host *vh = shost_to_vh(sdev->host);
+
+	if (!vh->pers->rpm_links || sdev->type == TYPE_ENCLOSURE)
+		return;
+	if (!device_link_add(&sdev->sdev_gendev, vh->pdev, DL_FLAG_STATELESS |
+			     DL_FLAG_PM_RUNTIME | DL_FLAG_RPM_ACTIVE) &&
+	    pm_runtime_enabled(vh->pdev)) {
+		dev_info(vh->pdev, "add device link failed, disable runtime PM for the host\n");
+		pm_runtime_disable(vh->pdev);
+	}
+}
+
+#if defined(VSAS_HAVE_SAS_SDEV_CONFIGURE)
+static int vsas_ls_sdev_configure(struct scsi_device *sdev,
+				  struct queue_limits *lim)
+{
+	int ret = sas_sdev_configure(sdev, lim);
+#elif defined(VSAS_HAVE_DEVICE_CONFIGURE)
+static int vsas_ls_sdev_configure(struct scsi_device *sdev,
+				  struct queue_limits *lim)
+{
+	int ret = sas_device_configure(sdev, lim);
+#else
+static int vsas_ls_sdev_configure(struct scsi_device *sdev)
+{
+	int ret = sas_slave_configure(sdev);
+#endif
+
+	if (!ret)
+		vsas_ls_rpm_link(sdev);
+	return ret;
+}
+
+static void vsas_ls_sdev_destroy(struct scsi_device *sdev)
+{
+	struct vsas_host *vh = shost_to_vh(sdev->host);
+
+	if (vh->pers->rpm_links)
+		device_link_remove(&sdev->sdev_gendev, vh->pdev);
+}
+
 static int vsas_ls_init_cmd_priv(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 {
 	struct vsas_cmd *vc = scsi_cmd_priv(scmd);
@@ -900,15 +950,17 @@ void vsas_libsas_fill_sht(struct scsi_host_template *sht,
 	sht->ioctl = sas_ioctl;
 #ifdef VSAS_HAVE_SDEV_INIT
 	sht->sdev_init = vsas_ls_slave_alloc;
+	sht->sdev_destroy = vsas_ls_sdev_destroy;
 #else
 	sht->slave_alloc = vsas_ls_slave_alloc;
+	sht->slave_destroy = vsas_ls_sdev_destroy;
 #endif
 #if defined(VSAS_HAVE_SAS_SDEV_CONFIGURE)
-	sht->sdev_configure = sas_sdev_configure;
+	sht->sdev_configure = vsas_ls_sdev_configure;
 #elif defined(VSAS_HAVE_DEVICE_CONFIGURE)
-	sht->device_configure = sas_device_configure;
+	sht->device_configure = vsas_ls_sdev_configure;
 #else
-	sht->slave_configure = sas_slave_configure;
+	sht->slave_configure = vsas_ls_sdev_configure;
 #endif
 	sht->scan_start = vsas_hook_scan_start;
 	sht->scan_finished = vsas_hook_scan_finished;

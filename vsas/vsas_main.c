@@ -1868,6 +1868,8 @@ int vsas_host_enable(struct vsas_host *vh)
 	pm_runtime_set_autosuspend_delay(pdev, vh->p.autosuspend_ms);
 	pm_runtime_use_autosuspend(pdev);
 	pm_runtime_enable(pdev);
+	if (pers->rpm_links)
+		pm_suspend_ignore_children(pdev, true);
 	if (!vh->p.rpm_allow)
 		pm_runtime_forbid(pdev);
 

@@ -312,6 +312,8 @@ const struct vsas_personality vsas_personalities[] = {
 		.name = "hisi_sas",
 		.proc_name = "vsas_hisi_sas",
 		.libsas = true,
+		/* v3 probe: pm_suspend_ignore_children(); sdev_configure_v3_hw() */
+		.rpm_links = true,
 		.max_channel = 0, .max_id = 1024, .max_lun = ~0ULL,
 		.add_method = { VSAS_ADD_RPHY },
 		.model = { "SAS DISK" },
