@@ -49,6 +49,18 @@ if dpkg-query -W -f '${Status}' sasscan-dkms 2>/dev/null | grep -q 'ok installed
 		"sasscan-dkms is installed here; this check installs and purges it, so it stops"
 	finish
 fi
+# what building, installing and checking the package needs (the package's
+# Build-Depends, dkms, unmkinitramfs); the linux-source packages are the lab's
+need=
+for p in debhelper dh-dkms dkms dpkg-dev initramfs-tools-core; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need="$need $p"
+done
+if [ -n "$need" ]; then
+	log "installing$need"
+	# shellcheck disable=SC2086 # a list of package names
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need >&2 ||
+		{ not_ok "tools" "apt-get install$need failed"; finish; }
+fi
 hver=$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null || true)
 if [ "$hver" != "$debver" ]; then
 	log "installing linux-headers-$kver $debver"
