@@ -61,14 +61,19 @@ if [ -n "$need" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need >&2 ||
 		{ not_ok "tools" "apt-get install$need failed"; finish; }
 fi
-hver=$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null || true)
-if [ "$hver" != "$debver" ]; then
-	log "installing linux-headers-$kver $debver"
+# the headers of every listed kernel, so that the package's postinst builds
+# for each of them, as on a machine that has them
+while read -r l a v f; do
+	case $l in '' | \#*) continue ;; esac
+	have=$(dpkg-query -W -f '${Version}' "linux-headers-$a-$f" 2>/dev/null || true)
+	[ "$have" = "$v" ] && continue
+	log "installing linux-headers-$a-$f $v"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"linux-headers-$kver=$debver" >&2 || true
-	hver=$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null || true)
-fi
-[ "$hver" = "$debver" ] || { not_ok "headers_$kver" "linux-headers-$kver $debver not installable"; finish; }
+		"linux-headers-$a-$f=$v" >&2 || true
+	have=$(dpkg-query -W -f '${Version}' "linux-headers-$a-$f" 2>/dev/null || true)
+	[ "$have" = "$v" ] || { not_ok "headers_$a-$f" "linux-headers-$a-$f $v not installable"; finish; }
+done <"$TOP_DIR/dkms/kernels.list"
+hver=$debver
 
 key=$({
 	echo "$kver $hver"
