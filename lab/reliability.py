@@ -130,7 +130,8 @@ def cells(profile, variant, scale=1.0):
             if kind == "rmmod" and not p.rmmod:
                 continue
             k, r = size[kind]
-            out.append(cell(variant, row, kind, k, sc(r)))
+            # rounds 0 (nomem): until a scan ends before its failing allocation
+            out.append(cell(variant, row, kind, k, sc(r) if r else 0))
     return out
 
 

@@ -312,3 +312,12 @@ class FaultCells(unittest.TestCase):
         rec = fault_record("fixed", "hpsa/nomem/k1")
         rec["absent_probes"] = 1
         self.assertEqual(self.failures(rec, "hpsa/nomem/k1"), {})
+
+    def test_full_nomem_cells_walk_every_allocation(self):
+        # rounds=0 means "until a scan ends before its failing allocation";
+        # a scaled profile must not turn it into one round
+        for scale in (1.0, 0.05):
+            for c in reliability.cells("full", "fixed", scale):
+                if c.kind == "nomem":
+                    with self.subTest(cell=c.id, scale=scale):
+                        self.assertIn(" rounds=0 ", c.line)
