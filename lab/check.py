@@ -357,12 +357,22 @@ def matrix_job(variant, profile, out):
     return rows
 
 
+def cell_tests(rows, prefix):
+    """One test per matrix row: it passes if the cell did."""
+    return [Test(prefix + "%s/%s" % (t["personality"], t["request"].replace(" ", "_")),
+                 t["verdict"] == "PASS", t["why"]) for t in rows]
+
+
+def report_source(table):
+    """The source (package and version) a matrix table's report names."""
+    return "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
+
+
 def matrix_tests(table, line=PRIMARY):
     """Every fixed cell must pass; the baselines must show their known
     failures (on the primary line all of them; on another line stock's)."""
     fixed = vm.qualified("fixed", line)
-    tests = [Test("matrix/%s/%s/%s" % (fixed, t["personality"], t["request"].replace(" ", "_")),
-                  t["verdict"] == "PASS", t["why"]) for t in table if t["variant"] == fixed]
+    tests = cell_tests([t for t in table if t["variant"] == fixed], "matrix/%s/" % fixed)
     if line == PRIMARY:
         return tests + list(detects(table, KNOWN_FAILURES, "matrix/detects/"))
     if not any(t["variant"] == vm.qualified("stock", line) for t in table):
@@ -381,7 +391,7 @@ def debian_tests(variant, table, p="debian/"):
     broken = [t["personality"] + " " + t["request"] for t in table if t["record"].get("error")]
     tests = [Test(p + "matrix_runs", table and not broken,
                   "%d cells, no record for: %s" % (len(table), ", ".join(broken)))]
-    src = "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
+    src = report_source(table)
     tests.append(Test(p + "report_names_package",
                       re.match(r"linux-image-6\.\d+\S+ \S+$", src) is not None,
                       "report names '%s'" % src))
@@ -411,12 +421,11 @@ def debian_dkms_tests(variant, table, outdir, p="debian-sasscan/"):
     drivers load beside the package's modules. @p: the tests' prefix."""
     if not variant:
         return [Test(p + "prepare", False, "debian-dkms.sh failed")]
-    tests = [Test(p + "%s/%s" % (t["personality"], t["request"].replace(" ", "_")),
-                  t["verdict"] == "PASS", t["why"]) for t in table]
+    tests = cell_tests(table, p)
     missing = sorted(set(personalities.base_rows()) - {t["personality"] for t in table})
     tests.append(Test(p + "every_personality", table and not missing,
                       "%d cells; no cell for: %s" % (len(table), ", ".join(missing))))
-    src = "%s %s" % (table[0]["source"], table[0]["source_version"]) if table else ""
+    src = report_source(table)
     tests.append(Test(p + "report_names_package", "sasscan-dkms" in src,
                       "report names '%s'" % src))
     consoles, errors = module_load_errors(outdir)
@@ -655,8 +664,7 @@ def external(a):
     tests = pre + [Test(variant + "/" + t.name, t.ok, t.why, t.xfail) for t in tests]
     table = matrix.run_one(variant, a.profile, outdir)
     matrix.write_reports(table, [variant], outdir, a.profile, time.monotonic() - start)
-    tests += [Test("%s/matrix/%s/%s" % (variant, t["personality"], t["request"].replace(" ", "_")),
-                   t["verdict"] == "PASS", t["why"]) for t in table]
+    tests += cell_tests(table, "%s/matrix/" % variant)
     return finish(tests, outdir, start, {})
 
 
