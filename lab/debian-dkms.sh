@@ -25,11 +25,13 @@
 
 [ "$(id -u)" = 0 ] || die "debian-dkms: run as root (dpkg -i, dkms install)"
 
-# kernels.list: series, kernel ABI name, Debian version, flavours
-read -r _ abi debver flavour < <(awk -v l="$LINE" '$1 == l { print; exit }' \
-	"$TOP_DIR/dkms/kernels.list")
+# kernels.list without its comments: series, kernel ABI name, Debian
+# version, flavour (the package's kernel releases are "<ABI name>-<flavour>")
+listed=$(awk '$1 !~ /^#/ && NF { print $1, $2, $3, $4 }' "$TOP_DIR/dkms/kernels.list")
+read -r _ abi debver flavour < <(awk -v l="$LINE" '$1 == l { print; exit }' <<<"$listed")
 [ -n "${abi:-}" ] || die "debian-dkms: dkms/kernels.list has no kernel for line $LINE"
 kver=$abi-$flavour
+kvers=$(awk '{ print $2 "-" $4 }' <<<"$listed")
 D=$CACHE/debian/sasscan-dkms
 n=0
 failed=0
@@ -63,8 +65,7 @@ if [ -n "$need" ]; then
 fi
 # the headers of every listed kernel, so that the package's postinst builds
 # for each of them, as on a machine that has them
-while read -r l a v f; do
-	case $l in '' | \#*) continue ;; esac
+while read -r _ a v f; do
 	have=$(dpkg-query -W -f '${Version}' "linux-headers-$a-$f" 2>/dev/null || true)
 	[ "$have" = "$v" ] && continue
 	log "installing linux-headers-$a-$f $v"
@@ -72,7 +73,7 @@ while read -r l a v f; do
 		"linux-headers-$a-$f=$v" >&2 || true
 	have=$(dpkg-query -W -f '${Version}' "linux-headers-$a-$f" 2>/dev/null || true)
 	[ "$have" = "$v" ] || { not_ok "headers_$a-$f" "linux-headers-$a-$f $v not installable"; finish; }
-done <"$TOP_DIR/dkms/kernels.list"
+done <<<"$listed"
 hver=$debver
 
 key=$({
@@ -104,7 +105,6 @@ else
 	# modules and boot files (the postinst installs for each of them); an
 	# initramfs by its contents, since update-initramfs stamps each archive
 	# it writes with the time
-	kvers=$(awk '$1 !~ /^#/ && NF { print $2 "-" $4 }' "$TOP_DIR/dkms/kernels.list")
 	snapshot() {
 		local k i x where
 		for k in $kvers; do
@@ -142,11 +142,8 @@ else
 
 	# 3. what it installed, and what vsas builds against
 	ver=${pkgver%%-*}
-	# the postinst builds for every listed kernel whose headers are here
-	while read -r l a _ f; do
-		case $l in '' | \#*) continue ;; esac
-		k=$a-$f
-		dpkg-query -W -f '${Status}' "linux-headers-$k" 2>/dev/null | grep -q 'ok installed' || continue
+	# the postinst builds for every listed kernel (their headers are installed above)
+	for k in $kvers; do
 		got=
 		for m in scsi_transport_sas hpsa mpt3sas mpi3mr; do
 			mod=$(find "/lib/modules/$k/updates/dkms" -name "$m.ko*" 2>/dev/null | head -n1)
@@ -162,7 +159,7 @@ else
 		else
 			not_ok "modules_installed_$k" "found only:$got"
 		fi
-	done <"$TOP_DIR/dkms/kernels.list"
+	done
 
 	# vsas needs the package's header and the versions of its two new
 	# exports; dkms deletes its build tree, so take the versions as the
