@@ -26,10 +26,11 @@ SRC_PKG=linux-source-$LINE
 # fallback: the .deb verified by apt's index, unpacked with dpkg-deb -x).
 PKG_DIR=$CACHE/pkg/$SRC_PKG
 # shellcheck disable=SC2034  # used by the scripts that source this file
-if [ -f "/usr/src/$SRC_PKG.tar.xz" ] || [ ! -f "$PKG_DIR/version" ]; then
-	SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
-else
+# (It exists only while apt cannot install the version the lab wants.)
+if [ -f "$PKG_DIR/version" ]; then
 	SRC_TARBALL=$PKG_DIR/root/usr/src/$SRC_PKG.tar.xz
+else
+	SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
 fi
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
@@ -37,8 +38,8 @@ die() { echo "lab: $*" >&2; exit 1; }
 log() { echo "lab: $*" >&2; }
 
 src_version() {
-	dpkg-query -W -f '${Version}' "$SRC_PKG" 2>/dev/null ||
-		cat "$PKG_DIR/version" 2>/dev/null ||
+	cat "$PKG_DIR/version" 2>/dev/null ||
+		dpkg-query -W -f '${Version}' "$SRC_PKG" 2>/dev/null ||
 		die "$SRC_PKG is not installed (run: make deps)"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian's prebuilt kernel as a lab variant: the newest (or the given)
-# linux-image-<line>.*-amd64-unsigned package of SASSCAN_LINE (6.12 or 6.1)
-# as shipped, vsas built against the matching linux-headers package, and an
+# Debian's prebuilt kernel as a lab variant: the linux-image-<kver>-unsigned
+# package of SASSCAN_LINE (6.12 or 6.1) as shipped, of the kernel
+# dkms/kernels.list names for the line (the one sasscan-dkms is built for;
+# else the newest, or the given KVER), vsas built against the matching linux-headers package, and an
 # initramfs with the package's own modules (scsi_mod, sd_mod, sg,
 # scsi_transport_sas, libsas, configfs, and scsi_debug, not loaded:
 # lab/onhost-vmtest.sh uses it as a foreign host).
@@ -21,6 +22,9 @@ D=$CACHE/debian
 mkdir -p "$D/debs"
 
 kver=${1:-}
+if [ -z "$kver" ]; then
+	kver=$(awk -v l="$LINE" '$1 == l { print $2 "-amd64"; exit }' "$TOP_DIR/dkms/kernels.list")
+fi
 if [ -z "$kver" ]; then
 	# the generic flavour: 6.12.117+deb12-amd64, 6.1.0-57-amd64
 	kver=$(apt-cache search --names-only "^linux-image-${LINE//./\\.}\\.[0-9]+(\\+deb[0-9]+|-[0-9]+)-amd64-unsigned\$" |

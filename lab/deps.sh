@@ -2,8 +2,12 @@
 # Install (as root) or list (otherwise) the Debian packages the lab needs,
 # including the kernel lines' source packages:
 #   linux-source-7.3   trixie-backports (7.3.4-1~bpo13+1 when written), the primary line
-#   linux-source-6.12  bookworm (6.12.117-1~deb12u1)
-#   linux-source-6.1   bookworm-security (6.1.192-3)
+#   linux-source-6.12  bookworm-security
+#   linux-source-6.1   bookworm-security
+# The lines sasscan-dkms carries (dkms/kernels.list) are held at the Debian
+# version listed there, the source of the Debian kernel the package is for,
+# even when the archive has a newer one: the lab's backport trees and the
+# package are then built from the source of the kernel that Debian ships.
 # trixie-backports is added as its own apt source,
 # /etc/apt/sources.list.d/sasscan-trixie-backports.sources, with the URI and
 # Signed-By of the system's bookworm entry: Debian's archive keyring signs
@@ -20,8 +24,20 @@ pkgs=("${lines_pkgs[@]}" qemu-system-x86 busybox-static sg3-utils lsscsi bash
 	gcc make libc6-dev bc bison flex libelf-dev libssl-dev cpio kmod rsync
 	xz-utils patch perl python3 sparse ccache git gnuplot-nox)
 BACKPORTS=/etc/apt/sources.list.d/sasscan-trixie-backports.sources
+# linux-source-<series> -> the version dkms/kernels.list holds it at
+declare -A held
+while read -r series _ debver _; do
+	held[linux-source-$series]=$debver
+done < <(awk '$1 !~ /^#/ && NF' "$(dirname "$0")/../dkms/kernels.list")
 
 have() {
+	local want=${held[$1]:-}
+	if [ -n "$want" ]; then
+		[ "$(dpkg-query -W -f '${Status} ${Version}' "$1" 2>/dev/null)" = \
+			"install ok installed $want" ] ||
+			[ "$(cat "$CACHE/pkg/$1/version" 2>/dev/null)" = "$want" ]
+		return
+	fi
 	dpkg-query -W -f '${Status}\n' "$1" 2>/dev/null | grep -q 'install ok installed' ||
 		[ -f "$CACHE/pkg/$1/version" ]
 }
@@ -77,12 +93,16 @@ for p in "${missing[@]}"; do
 done
 [ ${#tools[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
 for p in "${srcs[@]}"; do
-	apt-get install -y -qq --no-install-recommends "$p" >/dev/null && continue
-	echo "lab: apt-get install $p failed; fetching it with apt-get download instead" >&2
 	d=$CACHE/pkg/$p
+	pv=$p${held[$p]:+=${held[$p]}}
+	if apt-get install -y -qq --no-install-recommends --allow-downgrades "$pv" >/dev/null; then
+		rm -rf "$d"
+		continue
+	fi
+	echo "lab: apt-get install $pv failed; fetching it with apt-get download instead" >&2
 	rm -rf "$d"
 	mkdir -p "$d/root"
-	(cd "$d" && apt-get download -q "$p") ||
+	(cd "$d" && apt-get download -q "$pv") ||
 		{ echo "lab: $p: no verified package (is its suite's key in the keyring?)" >&2; exit 1; }
 	dpkg-deb -x "$d"/"$p"_*.deb "$d/root"
 	dpkg-deb -f "$d"/"$p"_*.deb Version >"$d/version"
