@@ -11,6 +11,9 @@
  *   delete    ... while a device is deleted through its "delete" attribute
  *   hotplug   ... while a device is hot-added/removed (noticed) on each channel
  *   rpm       ... on a host that runtime-suspends between rounds
+ *   rpmadd    rpm, with a device of the last channel deleted before the host
+ *             suspends: the scans add it again, its first commands sent
+ *             before the device exists to keep its controller awake
  *   remove    ... while the host is removed (configfs rmdir): a fresh host per round
  *   rmmod     ... while vsas is unloaded (module-parameter host), then reloaded;
  *             first tried while the I/O load holds the disks open (refused)
@@ -682,11 +685,12 @@ static void reset_step(const char *name, int r, const int *chans, int nch, int *
 	vsas_set(name, "driver_state", "ok");
 }
 
-/* writers, delete, hotplug, rpm, reset: one host, R rounds. */
+/* writers, delete, hotplug, rpm, rpmadd, reset: one host, R rounds. */
 static void run_rounds(const struct rcell *c, struct figures *f)
 {
 	static const char *const rpm_params[] = { "rpm_allow=1", "autosuspend_ms=20", NULL };
-	bool rpm = !strcmp(c->kind, "rpm"), del = !strcmp(c->kind, "delete");
+	bool add = !strcmp(c->kind, "rpmadd"), del = !strcmp(c->kind, "delete");
+	bool rpm = add || !strcmp(c->kind, "rpm");
 	bool hot = !strcmp(c->kind, "hotplug"), rst = !strcmp(c->kind, "reset");
 	char reqs[MAX_REQS][48], pdev[512] = "";
 	int host, nreqs, r, chans[4], nch, extra[4] = { -1, -1, -1, -1 };
@@ -709,10 +713,12 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		    " echo auto > %s/power/control", host, pdev);
 	}
 	/* delete cells keep the load off the channel whose devices they delete */
-	loads_start(&l, host, del ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
+	loads_start(&l, host, del || add ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
 	vsas_reset_counters(host);
 	pool_start(&p, c->k);
 	for (r = 0; r < c->rounds; r++) {
+		if (add)
+			delete_one_device(host, chans[nch - 1]);
 		if (rpm)
 			f->suspended_seen += wait_status(pdev, "suspended", 1000);
 		pool_send(&p, host, reqs, nreqs);
@@ -730,7 +736,7 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		}
 		f->rounds++;
 		progress(c, f);
-		if (del) {	/* what was deleted comes back with a full scan */
+		if (del || add) {	/* what was deleted comes back with a full scan */
 			scan_host(host, "- - -");
 			/* ... or, what the driver forgot (smartpqi), its own scan */
 			vsas_rescan_forgotten("rel", host);
@@ -1417,8 +1423,8 @@ static void run_cell(struct rcell *c)
 /* One line of REL_FILE: 1 (go on), or -1 for a bad line. */
 static int reliability_line(const char *line)
 {
-	static const char *const kinds[] = { "writers", "delete", "hotplug", "rpm", "remove",
-					     "rmmod", "badinput", "reset", "nomem" };
+	static const char *const kinds[] = { "writers", "delete", "hotplug", "rpm", "rpmadd",
+					     "remove", "rmmod", "badinput", "reset", "nomem" };
 	struct rcell c = { .rounds = 1 };
 	const struct cell_key keys[] = {
 		CELL_STR_KEY("cell", c.id, true), CELL_STR_KEY("pers", c.pers, true),

@@ -49,12 +49,19 @@ def requests(row):
 # reset: 100 reset races per transport-direct personality; nomem: k is the
 # step between the allocations made to fail (1: every one), rounds 0: until
 # a scan ends before its failing allocation.
+# A kind's size is (k, rounds) for every personality it applies to, or a
+# dict personality -> (k, rounds) for those only.
 FULL = dict(writers=[(2, 50), (4, 50), (8, 50), (16, 75)], delete=(4, 30), hotplug=(4, 30),
-            rpm=(4, 30), remove=(4, 12), rmmod=(4, 3), reset=(4, 100), nomem=(1, 0),
+            rpm=(4, 30), rpmadd=(4, 30), remove=(4, 12), rmmod=(4, 3), reset=(4, 100),
+            nomem=(1, 0),
             badinput={"smartpqi": 1000, "plain": 3000, "hisi_sas": 4000, "mvsas": 2000})
 # Baselines in the full profile: enough to show each failure, not more
-# (their stuck scans cost a boot each): writers, hot-plug and removal only.
+# (their stuck scans cost a boot each): writers, hot-plug and removal, and
+# each fault on one personality (the first 60 allocation points of hpsa's
+# scan, whose volumes stock never adds again).
 FULL_BASELINE = dict(writers=[(4, 10), (16, 5)], hotplug=(4, 5), remove=(4, 3),
+                     nomem={"hpsa": (1, 60)}, reset={"mpi3mr": (4, 20)},
+                     rpmadd={"hisi_sas": (4, 5)},
                      badinput={"smartpqi": 2000, "hisi_sas": 1000})
 # make check: fixed gets one cell of every kind; the baselines only the
 # cells that show their known failures (KNOWN_FAILURES).
@@ -77,7 +84,7 @@ REDUCED = {
 }
 # generous VM seconds per round (TCG + KASAN on a busy 2-CPU machine), for
 # boot time limits only; a bad input takes up to ~0.5 s
-BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, remove=25, rmmod=50, badinput=0,
+BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, rpmadd=12, remove=25, rmmod=50, badinput=0,
               reset=12, nomem=8)
 # seconds a cell waits for kmemleak's minimum object age before its scan
 LEAK_SCAN_SECS = 15
@@ -122,14 +129,21 @@ def cells(profile, variant, scale=1.0):
         for k, r in size["writers"]:
             out.append(cell(variant, row, "writers", k, sc(r)))
         p = personalities.get(row)
-        for kind in ("delete", "hotplug", "rpm", "remove", "rmmod", "reset", "nomem"):
-            if kind not in size or (kind == "reset" and p.libsas):
+        for kind in ("delete", "hotplug", "rpm", "rpmadd", "remove", "rmmod", "reset", "nomem"):
+            spec = size.get(kind)
+            if isinstance(spec, dict):
+                spec = spec.get(row)
+            if not spec or (kind == "reset" and p.libsas):
                 continue    # vsas models driver resets for transport-direct hosts
             if kind == "rpm" and p.libsas and not p.rpm_links:
                 continue    # libsas drivers without runtime PM (PCI forbids it)
+            # a disk added while the controller is suspended: only a
+            # controller that ignores its children can be suspended then
+            if kind == "rpmadd" and not p.rpm_links:
+                continue
             if kind == "rmmod" and not p.rmmod:
                 continue
-            k, r = size[kind]
+            k, r = spec
             # rounds 0 (nomem): until a scan ends before its failing allocation
             out.append(cell(variant, row, kind, k, sc(r) if r else 0))
     return out
@@ -166,7 +180,7 @@ def failures(rec, kind):
     if rec.get("phy_resets", 0):
         f["phy_resets"] = rec["phy_resets"]
     # a runtime-PM cell must have suspended the host at least once a round
-    if kind == "rpm" and rec.get("runtime_suspends", 0) < rec.get("rounds", 1):
+    if kind in ("rpm", "rpmadd") and rec.get("runtime_suspends", 0) < rec.get("rounds", 1):
         f["too_few_runtime_suspends"] = rec.get("runtime_suspends", 0)
     if rec.get("concurrent_scan_start_max", 0) > 1:
         f["concurrent_scan_start"] = rec["concurrent_scan_start_max"]

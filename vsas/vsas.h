@@ -153,8 +153,9 @@ struct vsas_personality {
 	bool forget_on_delete;
 	/*
 	 * Runtime PM as hisi_sas v3 does it: the controller ignores its
-	 * children, and each disk holds it active through a device link
-	 * made when the disk is configured.
+	 * children, each disk holds it active through a device link made
+	 * when the disk is configured, and while it is suspended the host's
+	 * requests are blocked.
 	 */
 	bool rpm_links;
 	unsigned int max_channel;
@@ -274,6 +275,7 @@ struct vsas_host {
 	enum vsas_drv_state drv_state;		/* runtime */
 	struct device *pdev;		/* parent of the Scsi_Host, runtime PM */
 	struct Scsi_Host *shost;
+	bool rpm_blocked;		/* rpm_links: requests blocked while suspended */
 	struct workqueue_struct *fw_wq;	/* ordered: the "firmware event" queue */
 	struct dentry *dbg;
 

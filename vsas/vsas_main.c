@@ -1743,10 +1743,20 @@ static struct sas_function_template vsas_sas_ft_nohook = {
 
 /* ---- runtime PM of the host's parent device ----------------------------- */
 
+/*
+ * A suspended hisi_sas v3 controller blocks its host's requests until it
+ * resumes (_suspend_v3_hw(), sas_suspend_ha()): a command queued meanwhile
+ * waits, it does not reach queuecommand, and only a resume of the
+ * controller (a disk's device link, power/control) lets it go.
+ */
 static int vsas_runtime_suspend(struct device *dev)
 {
 	struct vsas_host *vh = dev_get_drvdata(dev);
 
+	if (vh->pers->rpm_links && vh->shost) {
+		scsi_block_requests(vh->shost);
+		vh->rpm_blocked = true;
+	}
 	vsas_inc(vh, VSAS_C_RUNTIME_SUSPENDS);
 	return 0;
 }
@@ -1755,6 +1765,11 @@ static int vsas_runtime_resume(struct device *dev)
 {
 	struct vsas_host *vh = dev_get_drvdata(dev);
 
+	if (vh->rpm_blocked) {
+		vh->rpm_blocked = false;
+		if (vh->shost)
+			scsi_unblock_requests(vh->shost);
+	}
 	vsas_inc(vh, VSAS_C_RUNTIME_RESUMES);
 	return 0;
 }
@@ -1951,6 +1966,8 @@ void vsas_host_disable(struct vsas_host *vh)
 	if (!vh->enabled)
 		return;
 	vh->isci_escape = true;		/* let a wedged isci scan end */
+	/* removal must not wait on requests the suspended model blocks */
+	pm_runtime_get_sync(vh->pdev);
 	vsas_hook_drain(vh);
 	vsas_debugfs_remove(vh);	/* waits for call_scan writers */
 	cancel_delayed_work_sync(&vh->rescan_work);
@@ -1991,6 +2008,7 @@ void vsas_host_disable(struct vsas_host *vh)
 	vh->removing = false;
 
 	pm_runtime_disable(vh->pdev);
+	pm_runtime_put_noidle(vh->pdev);
 	pm_runtime_dont_use_autosuspend(vh->pdev);
 	device_unregister(vh->pdev);
 	vh->pdev = NULL;

@@ -5,6 +5,7 @@ import unittest
 
 from labtest import BootDirCase, clone, load_json
 
+import personalities
 import reliability
 import vm
 
@@ -321,3 +322,20 @@ class FaultCells(unittest.TestCase):
                 if c.kind == "nomem":
                     with self.subTest(cell=c.id, scale=scale):
                         self.assertIn(" rounds=0 ", c.line)
+
+    def test_per_personality_sizes(self):
+        # a kind sized per personality runs on those only; rpmadd needs a
+        # controller that ignores its children (rpm_links)
+        def kinds(variant):
+            out = {}
+            for c in reliability.cells("full", variant):
+                out.setdefault(c.kind, set()).add(c.row)
+            return out
+        fixed, stock = kinds("fixed"), kinds("stock")
+        self.assertEqual(stock["nomem"], {"hpsa"})
+        self.assertEqual(stock["reset"], {"mpi3mr"})
+        self.assertEqual(stock["rpmadd"], {"hisi_sas"})
+        self.assertEqual(fixed["rpmadd"], {r for r in reliability.PERS
+                                           if personalities.get(r).rpm_links})
+        self.assertEqual(fixed["nomem"], set(reliability.PERS))
+        self.assertNotIn("rpm", stock)
