@@ -101,6 +101,25 @@ static void vsas_ls_fill_frame(struct vsas_lphy *lp, struct vsas_dev *dev)
 		sp->phy->negotiated_linkrate = SAS_LINK_RATE_12_0_GBPS;
 }
 
+/*
+ * A PHY event comes from a working controller: hisi_sas v3 takes a runtime
+ * PM reference in its PHY-up interrupt (phy_up_v3_hw()), and libsas holds
+ * the controller while it handles the event and the discovery it starts
+ * (sas_notify_port_event(), sas_port_event_worker()). vsas makes its events
+ * in software, so a controller that may be suspended is resumed first.
+ */
+static void vsas_ls_event_begin(struct vsas_host *vh)
+{
+	if (vh->pers->rpm_links)
+		pm_runtime_get_sync(vh->pdev);
+}
+
+static void vsas_ls_event_end(struct vsas_host *vh)
+{
+	if (vh->pers->rpm_links)
+		pm_runtime_put(vh->pdev);
+}
+
 /* Announce the link of PHY @lp if a present device is attached. */
 static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 {
@@ -118,8 +137,10 @@ static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 		lp->up = true;
 		spin_unlock_irqrestore(&vh->lock, flags);
 		vsas_ls_fill_frame(lp, NULL);
+		vsas_ls_event_begin(vh);
 		sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
 		sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
+		vsas_ls_event_end(vh);
 		vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
 		return true;
 	}
@@ -138,8 +159,10 @@ static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 	spin_unlock_irqrestore(&vh->lock, flags);
 
 	vsas_ls_fill_frame(lp, dev);
+	vsas_ls_event_begin(vh);
 	sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
 	sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
+	vsas_ls_event_end(vh);
 	vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
 	return true;
 }
@@ -190,7 +213,9 @@ static bool vsas_ls_link_down(struct vsas_host *vh, struct vsas_lphy *lp)
 		return was;
 	lp->sas_phy.oob_mode = OOB_NOT_CONNECTED;
 	lp->sas_phy.linkrate = SAS_LINK_RATE_UNKNOWN;
+	vsas_ls_event_begin(vh);
 	sas_notify_phy_event(&lp->sas_phy, PHYE_LOSS_OF_SIGNAL, GFP_KERNEL);
+	vsas_ls_event_end(vh);
 	vsas_inc(vh, VSAS_C_PHY_EVENTS);
 	return was;
 }
@@ -473,8 +498,10 @@ void vsas_ls_mvsas_scan_start(struct vsas_host *vh)
 		lp->up = true;
 		spin_unlock_irqrestore(&vh->lock, flags);
 		vsas_ls_fill_frame(lp, dev);
+		vsas_ls_event_begin(vh);
 		sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
 		sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
+		vsas_ls_event_end(vh);
 		vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
 	}
 	WRITE_ONCE(vh->mvsas_flag, true);
@@ -576,7 +603,9 @@ static void vsas_ls_broadcast(struct vsas_host *vh)
 	ls->exp_change_count++;
 	if (!ls->has_exp || !READ_ONCE(lp->up) || ls->dying)
 		return;
+	vsas_ls_event_begin(vh);
 	sas_notify_port_event(&lp->sas_phy, PORTE_BROADCAST_RCVD, GFP_KERNEL);
+	vsas_ls_event_end(vh);
 	vsas_inc(vh, VSAS_C_PHY_EVENTS);
 }
 
