@@ -106,11 +106,15 @@ else
 	# initramfs by its contents, since update-initramfs stamps each archive
 	# it writes with the time
 	snapshot() {
-		local k i x where
+		local k i x where skip
 		for k in $kvers; do
 			where=("/lib/modules/$k" /boot -xdev \( -path "/lib/modules/$k/*" -o -name "*$k" \))
-			find "${where[@]}" -type f ! -name "initrd.img-*" -print0 | LC_ALL=C sort -z |
-				xargs -0 -r sha256sum
+			# a kernel with headers and no image: dkms' depmod writes
+			# its (empty) module indices on install and removal alike
+			skip=()
+			[ -f "/boot/vmlinuz-$k" ] || skip=(! -path "/lib/modules/$k/modules.*")
+			find "${where[@]}" -type f ! -name "initrd.img-*" "${skip[@]}" -print0 |
+				LC_ALL=C sort -z | xargs -0 -r sha256sum
 			find "${where[@]}" -type l -printf '%p -> %l\n' | LC_ALL=C sort
 			i=/boot/initrd.img-$k
 			[ -f "$i" ] || continue
