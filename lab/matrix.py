@@ -388,13 +388,16 @@ def judge(variant, cell, info, rec):
     return MatrixRow.of(variant, cell, info, rec, verdict_s, why, key_figure(rec))
 
 
-def run_one(variant, profile, out, rows=None, kinds=None):
+def run_one(variant, profile, out, rows=None, kinds=None, only=None):
     """Boot one variant's cells; returns its table rows (MatrixRow, also
-    t["key"]). Writes the boot logs under out/matrix, no report."""
+    t["key"]). Writes the boot logs under out/matrix, no report.
+    only: a set of (row, request); the variant runs only those cells."""
     outdir = os.path.join(out, "matrix")
     os.makedirs(outdir, exist_ok=True)
     info = vm.build_info(variant)
     vcells = variant_cells(variant, profile, cells(profile, rows, kinds))
+    if only is not None:
+        vcells = [c for c in vcells if (c.row, c.request) in only]
     recs = run_variant(variant, list(vcells), outdir)
     return [judge(variant, c, info, recs.get(c.id)) for c in vcells]
 

@@ -59,6 +59,27 @@ class LineVariants(unittest.TestCase):
         self.assertEqual(check.line_variants("6.1"), [])
 
 
+class AssertedCells(unittest.TestCase):
+    """make check boots a baseline's asserted cells only: each of them must
+    exist, and every known failure must keep its cell."""
+
+    def test_every_known_failure_keeps_its_cell(self):
+        import matrix
+        for v in matrix.VARIANTS:
+            only = check.asserted_cells(v)
+            if only is None:
+                continue
+            ran = {(c.row, c.request) for c in matrix.variant_cells(
+                v, "reduced", matrix.cells("reduced")) if (c.row, c.request) in only}
+            self.assertTrue(ran, v)
+            for kv, row, req, _, _ in check.KNOWN_FAILURES:
+                if kv == v:
+                    self.assertIn((row, req), ran)
+
+    def test_fixed_runs_every_cell(self):
+        self.assertIsNone(check.asserted_cells("fixed"))
+
+
 class TapSteps(unittest.TestCase):
     def test_steps_skip_and_failures(self):
         out = ("lab: noise\n"
