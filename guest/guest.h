@@ -49,7 +49,10 @@ extern FILE *tap_copy;
  */
 extern const char *case_xfail;
 
-/* Does @name match one of the comma-separated fnmatch() globs of @globs? */
+/*
+ * Does @name match one of the comma-separated fnmatch() globs of @globs, and
+ * none of those written "!glob" (which exclude, wherever they stand)?
+ */
 bool glob_list_match(const char *globs, const char *name);
 
 enum tap_kind { TAP_PASS, TAP_FAIL, TAP_SKIP, TAP_XFAIL, TAP_XPASS };

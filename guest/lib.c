@@ -554,14 +554,20 @@ void ioload_stop(struct ioload *io, long long res[3])
 bool glob_list_match(const char *globs, const char *name)
 {
 	char copy[2048], *tok, *save;
+	bool hit = false;
 
 	if (!globs)
 		return false;
 	snprintf(copy, sizeof(copy), "%s", globs);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, name, 0))
-			return true;
-	return false;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (tok[0] == '!') {
+			if (!fnmatch(tok + 1, name, 0))
+				return false;
+		} else if (!fnmatch(tok, name, 0)) {
+			hit = true;
+		}
+	}
+	return hit;
 }
 
 /* ---- JSON records ---- */

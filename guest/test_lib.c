@@ -244,6 +244,10 @@ static void test_globs(void)
 	ok(!glob_list_match(NULL, "x") && !glob_list_match("", "x"), "glob: NULL and empty");
 	ok(glob_list_match(",,x,", "x"), "glob: empty items");
 	ok(glob_list_match("selftest_[fh]*", "selftest_hang"), "glob: brackets");
+	ok(!glob_list_match("vsas_*,!vsas_*_data", "vsas_plain_data"), "glob: ! excludes");
+	ok(!glob_list_match("!vsas_*_data,vsas_*", "vsas_plain_data"), "glob: ! before the glob");
+	ok(glob_list_match("vsas_*,!vsas_*_data", "vsas_plain_scan"), "glob: ! leaves the rest");
+	ok(!glob_list_match("!vsas_*_data", "vsas_plain_scan"), "glob: ! alone selects nothing");
 }
 
 /* ---- TAP result lines ---- */

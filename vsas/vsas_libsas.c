@@ -905,22 +905,44 @@ static int vsas_ls_slave_alloc(struct scsi_device *sdev)
 }
 
 /*
- * hisi_sas v3 links every disk but an enclosure to the controller, so that
- * the disk's runtime resume resumes the controller, which ignores its
- * children; without the link it gives up runtime PM.
+ * hisi_sas v3 links a device to the controller, so that the device's
+ * runtime resume resumes the controller, which ignores its children;
+ * without the link it gives up runtime PM.
  */
-static void vsas_ls_rpm_link(struct scsi_device *sdev)
+static void vsas_ls_link_ctrl(struct vsas_host *vh, struct device *consumer)
 {
-	struct vsas_host *vh = shost_to_vh(sdev->host);
-
-	if (!vh->pers->rpm_links || sdev->type == TYPE_ENCLOSURE)
-		return;
-	if (!device_link_add(&sdev->sdev_gendev, vh->pdev, DL_FLAG_STATELESS |
+	if (!device_link_add(consumer, vh->pdev, DL_FLAG_STATELESS |
 			     DL_FLAG_PM_RUNTIME | DL_FLAG_RPM_ACTIVE) &&
 	    pm_runtime_enabled(vh->pdev)) {
 		dev_info(vh->pdev, "add device link failed, disable runtime PM for the host\n");
 		pm_runtime_disable(vh->pdev);
 	}
+}
+
+/* Every disk but an enclosure is linked (sdev_configure_v3_hw()). */
+static void vsas_ls_rpm_link(struct scsi_device *sdev)
+{
+	struct vsas_host *vh = shost_to_vh(sdev->host);
+
+	if (vh->pers->rpm_links && sdev->type != TYPE_ENCLOSURE)
+		vsas_ls_link_ctrl(vh, &sdev->sdev_gendev);
+}
+
+/*
+ * With the fix series, hisi_sas v3 links its host too (the series' hisi_sas
+ * patch): a user scan resumes the host, and so the controller, before it
+ * probes a device that has no link yet. Without the series it does not, and
+ * such a probe waits for as long as the controller stays suspended. The
+ * series is recognised by its template member; sasscan-dkms, which ships
+ * no hisi_sas, registers its callback instead and is left as Debian's.
+ */
+static bool vsas_ls_links_host(struct vsas_host *vh)
+{
+#ifdef VSAS_HAVE_USER_SCAN_DEVICES
+	return vh->pers->rpm_links;
+#else
+	return false;
+#endif
 }
 
 #if defined(VSAS_HAVE_SAS_SDEV_CONFIGURE)
@@ -1071,6 +1093,8 @@ int vsas_libsas_add(struct vsas_host *vh)
 	ret = scsi_add_host(shost, vh->pdev);
 	if (ret)
 		goto err_free;
+	if (vsas_ls_links_host(vh))
+		vsas_ls_link_ctrl(vh, &shost->shost_gendev);
 	ret = sas_register_ha(sha);
 	if (ret)
 		goto err_host;
@@ -1078,6 +1102,8 @@ int vsas_libsas_add(struct vsas_host *vh)
 	return 0;
 
 err_host:
+	if (vsas_ls_links_host(vh))
+		device_link_remove(&shost->shost_gendev, vh->pdev);
 	scsi_remove_host(shost);
 err_free:
 	vh->lsas = NULL;
@@ -1097,6 +1123,8 @@ void vsas_libsas_remove(struct vsas_host *vh)
 	for (i = 0; i < vh->p.num_phys; i++)
 		cancel_delayed_work_sync(&ls->phys[i].up_work);
 	sas_unregister_ha(&ls->sha);
+	if (vsas_ls_links_host(vh))
+		device_link_remove(&vh->shost->shost_gendev, vh->pdev);
 	sas_remove_host(vh->shost);
 	for (i = 0; i < vh->p.num_phys; i++) {
 		struct vsas_dev *dev;

@@ -1,6 +1,8 @@
 """reliability.failures()/judge() on real cell records
 (lab/testdata/reliability-cells.json, reliability-faults.json)."""
 import json
+import os
+import re
 import unittest
 
 from labtest import BootDirCase, clone, load_json
@@ -250,8 +252,6 @@ class SavedMultichannelBoot(BootDirCase):
         self.assertEqual(rows["smartpqi/writers/k2"]["failures"], {"absent_probes": 166})
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 def fault_record(tag, cid):
@@ -339,3 +339,18 @@ class FaultCells(unittest.TestCase):
                                            if personalities.get(r).rpm_links})
         self.assertEqual(fixed["nomem"], set(reliability.PERS))
         self.assertNotIn("rpm", stock)
+
+
+class BadTable(unittest.TestCase):
+    def test_table_size_matches_the_guest(self):
+        """reliability.BAD_TABLE_STRINGS (boot time limits) is the guest's table."""
+        src = open(os.path.join(os.path.dirname(__file__), "..", "..", "guest",
+                                "cases_reliability.c")).read()
+        body = src[src.index("bad_table[] = {"):]
+        body = body[:body.index("};")]
+        strings = re.findall(r'"((?:[^"\\]|\\.)*)"', body)
+        self.assertEqual(len(strings), reliability.BAD_TABLE_STRINGS)
+
+
+if __name__ == "__main__":
+    unittest.main()
