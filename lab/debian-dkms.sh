@@ -91,9 +91,11 @@ else
 	mkdir -p "$R/updates"
 	steps=$R/steps
 
-	# 1. the package
+	# 1. the package. Its Build-Depends name linux-source-<line> at
+	# kernels.list's version; lab/deps.sh holds it there again if apt
+	# moved it since (installing a newer headers package once upgraded it)
 	t=$(date +%s)
-	if ! "$TOP_DIR/dkms/build-deb.sh" "$R/deb" >&2; then
+	if ! "$LAB_DIR/deps.sh" >&2 || ! "$TOP_DIR/dkms/build-deb.sh" "$R/deb" >&2; then
 		not_ok "deb_builds" "dkms/build-deb.sh failed"
 		finish
 	fi

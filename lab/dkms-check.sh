@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does vsas install the way out-of-tree modules install? `dkms add` + `dkms
-# build` of vsas/ (with vsas/dkms.conf) against Debian's newest
-# linux-headers-6.12.*-amd64 package, as a temporary registration that is
+# build` of vsas/ (with vsas/dkms.conf) against Debian's
+# linux-headers-<kver> of the 6.12 kernel in dkms/kernels.list, as a temporary registration that is
 # removed again (`dkms remove --all`, the /usr/src copy deleted), so the
 # machine's DKMS state is what it was before.
 #
@@ -18,12 +18,13 @@
 
 [ "$(id -u)" = 0 ] || die "dkms-check: run as root (installs dkms and linux-headers)"
 
-kver=${1:-}
-if [ -z "$kver" ]; then
-	kver=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb[0-9]+-amd64$' |
-		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V | tail -n1)
-	[ -n "$kver" ] || die "dkms-check: no linux-headers-6.12.*-amd64 package (apt-get update?)"
-fi
+# Default: the 6.12 kernel dkms/kernels.list names, the one Debian ships
+# and the lab tests (lab/debian-kernel.sh). Not the archive's newest
+# headers: those can be of a kernel Debian has not signed yet, and
+# installing them made apt upgrade linux-source-6.12 past the version
+# sasscan-dkms is built from (a fresh machine, 2026-12-02).
+kver=${1:-$(awk '$1 == "6.12" { print $2 "-amd64"; exit }' "$TOP_DIR/dkms/kernels.list")}
+[ -n "$kver" ] || die "dkms-check: dkms/kernels.list names no 6.12 kernel"
 hdr=linux-headers-$kver
 name=dkms_build_vsas_$kver
 # The registration is temporary and under its own version, so a vsas a user

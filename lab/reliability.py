@@ -28,7 +28,12 @@ from records import Cell, ReliabilityRow, jsonable  # noqa: E402
 VARIANTS = matrix.VARIANTS
 # the personalities as shipped (override rows are the matrix's)
 PERS = personalities.base_rows()
-HUNG_TASK_SECS = 10
+# The hung-task detector is for deadlocks; a scan that does not return is
+# judged by the patience limit (stuck). Under TCG on a busy machine a scan
+# that is making progress can hold scan_mutex long enough for a waiter to
+# pass 10 s: a fresh make check (2026-12-02) saw a 41.6 s write in
+# hpsa/delete/k4, its waiter reported while the owner was running.
+HUNG_TASK_SECS = 60
 
 
 def pclass(row):
@@ -63,11 +68,12 @@ FULL_BASELINE = dict(writers=[(4, 10), (16, 5)], hotplug=(4, 5), remove=(4, 3),
                      nomem={"hpsa": (1, 60)}, reset={"mpi3mr": (4, 20)},
                      rpmadd={"hisi_sas": (4, 5)},
                      badinput={"smartpqi": 2000, "hisi_sas": 1000})
-# make check: fixed gets one cell of every kind, each as small as still
-# shows its kind; the baselines only the cells that show their known
-# failures (KNOWN_FAILURES). make check boots fixed and stock
-# (CHECK_VARIANTS); check-full boots every variant here. The models' cells
-# show failures that the matrix asserts in make check as well.
+# make check boots fixed (CHECK_VARIANTS): one cell of every kind, each as
+# small as still shows its kind. check-full boots the baselines too, with
+# the cells that show their known failures (KNOWN_FAILURES); make check
+# asserts the same failures elsewhere: stock's lost volume and truncated
+# numbers in the matrix and the self-tests, the models' on saved boots in
+# make test.
 REDUCED = {
     # the fault cells: hpsa's first 24 allocation points (its report list
     # is the second), an mpi3mr reset race (a target arriving in a reset
@@ -90,7 +96,7 @@ REDUCED = {
     # 16 writers: several pick "- - -" in the same round (the mix is seeded)
     "scanstart": [("hisi_sas", "writers", 16, 2, 0)],
 }
-CHECK_VARIANTS = ["stock", "fixed"]
+CHECK_VARIANTS = ["fixed"]
 # generous VM seconds per round (TCG + KASAN on a busy 2-CPU machine), for
 # boot time limits only; a bad input takes up to ~0.5 s
 BUDGET = dict(writers=6, delete=12, hotplug=12, rpm=12, rpmadd=12, remove=25, rmmod=50, badinput=0,
