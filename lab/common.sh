@@ -34,6 +34,12 @@ else
 fi
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
+# The Debian kernels sasscan-dkms carries: dkms/kernels.list without its
+# comments, one "series ABI-name Debian-version flavour" per line.
+listed_kernels() { awk '$1 !~ /^#/ && NF { print $1, $2, $3, $4 }' "$TOP_DIR/dkms/kernels.list"; }
+# The release of line $1's listed kernel ("<ABI name>-<flavour>"), or nothing.
+listed_kver() { listed_kernels | awk -v l="$1" '$1 == l { print $2 "-" $4; exit }'; }
+
 die() { echo "lab: $*" >&2; exit 1; }
 log() { echo "lab: $*" >&2; }
 

@@ -25,9 +25,9 @@
 
 [ "$(id -u)" = 0 ] || die "debian-dkms: run as root (dpkg -i, dkms install)"
 
-# kernels.list without its comments: series, kernel ABI name, Debian
-# version, flavour (the package's kernel releases are "<ABI name>-<flavour>")
-listed=$(awk '$1 !~ /^#/ && NF { print $1, $2, $3, $4 }' "$TOP_DIR/dkms/kernels.list")
+# series, kernel ABI name, Debian version, flavour of each listed kernel
+# (the package's kernel releases are "<ABI name>-<flavour>")
+listed=$(listed_kernels)
 read -r _ abi debver flavour < <(awk -v l="$LINE" '$1 == l { print; exit }' <<<"$listed")
 [ -n "${abi:-}" ] || die "debian-dkms: dkms/kernels.list has no kernel for line $LINE"
 kver=$abi-$flavour

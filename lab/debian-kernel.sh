@@ -23,7 +23,7 @@ mkdir -p "$D/debs"
 
 kver=${1:-}
 if [ -z "$kver" ]; then
-	kver=$(awk -v l="$LINE" '$1 == l { print $2 "-amd64"; exit }' "$TOP_DIR/dkms/kernels.list")
+	kver=$(listed_kver "$LINE")
 fi
 if [ -z "$kver" ]; then
 	# the generic flavour: 6.12.117+deb12-amd64, 6.1.0-57-amd64

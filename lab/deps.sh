@@ -17,8 +17,7 @@
 # the package is fetched with `apt-get download` -- which only downloads what
 # a signed index lists, with that index's checksum -- and unpacked with
 # `dpkg-deb -x` into $SASSCAN_CACHE/pkg/<package>/ (lab/common.sh looks there).
-set -euo pipefail
-CACHE=${SASSCAN_CACHE:-$HOME/.cache/sasscan}
+. "$(dirname "$0")/common.sh"
 lines_pkgs=(linux-source-7.3 linux-source-6.12 linux-source-6.1)
 pkgs=("${lines_pkgs[@]}" qemu-system-x86 busybox-static sg3-utils lsscsi bash
 	gcc make libc6-dev bc bison flex libelf-dev libssl-dev cpio kmod rsync
@@ -28,7 +27,7 @@ BACKPORTS=/etc/apt/sources.list.d/sasscan-trixie-backports.sources
 declare -A held
 while read -r series _ debver _; do
 	held[linux-source-$series]=$debver
-done < <(awk '$1 !~ /^#/ && NF' "$(dirname "$0")/../dkms/kernels.list")
+done < <(listed_kernels)
 
 have() {
 	local want=${held[$1]:-}

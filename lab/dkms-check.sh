@@ -23,7 +23,7 @@
 # headers: those can be of a kernel Debian has not signed yet, and
 # installing them made apt upgrade linux-source-6.12 past the version
 # sasscan-dkms is built from (a fresh machine, 2026-12-02).
-kver=${1:-$(awk '$1 == "6.12" { print $2 "-amd64"; exit }' "$TOP_DIR/dkms/kernels.list")}
+kver=${1:-$(listed_kver 6.12)}
 [ -n "$kver" ] || die "dkms-check: dkms/kernels.list names no 6.12 kernel"
 hdr=linux-headers-$kver
 name=dkms_build_vsas_$kver

@@ -120,6 +120,21 @@ static void vsas_ls_event_end(struct vsas_host *vh)
 		pm_runtime_put(vh->pdev);
 }
 
+/*
+ * Tell libsas the link of @lp is up (OOB done, IDENTIFY received) with @dev
+ * at its end, or the expander when @dev is NULL. Called with lp->up just set.
+ */
+static void vsas_ls_announce(struct vsas_host *vh, struct vsas_lphy *lp,
+			     struct vsas_dev *dev)
+{
+	vsas_ls_fill_frame(lp, dev);
+	vsas_ls_event_begin(vh);
+	sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
+	sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
+	vsas_ls_event_end(vh);
+	vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
+}
+
 /* Announce the link of PHY @lp if a present device is attached. */
 static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 {
@@ -136,12 +151,7 @@ static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 		}
 		lp->up = true;
 		spin_unlock_irqrestore(&vh->lock, flags);
-		vsas_ls_fill_frame(lp, NULL);
-		vsas_ls_event_begin(vh);
-		sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
-		sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
-		vsas_ls_event_end(vh);
-		vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
+		vsas_ls_announce(vh, lp, NULL);
 		return true;
 	}
 	if (dev && !dev->in_fw && !lp->up) {
@@ -157,13 +167,7 @@ static bool vsas_ls_link_up(struct vsas_host *vh, struct vsas_lphy *lp)
 	}
 	lp->up = true;
 	spin_unlock_irqrestore(&vh->lock, flags);
-
-	vsas_ls_fill_frame(lp, dev);
-	vsas_ls_event_begin(vh);
-	sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
-	sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
-	vsas_ls_event_end(vh);
-	vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
+	vsas_ls_announce(vh, lp, dev);
 	return true;
 }
 
@@ -497,12 +501,7 @@ void vsas_ls_mvsas_scan_start(struct vsas_host *vh)
 			ls->disco_pending = true;
 		lp->up = true;
 		spin_unlock_irqrestore(&vh->lock, flags);
-		vsas_ls_fill_frame(lp, dev);
-		vsas_ls_event_begin(vh);
-		sas_notify_phy_event(&lp->sas_phy, PHYE_OOB_DONE, GFP_KERNEL);
-		sas_notify_port_event(&lp->sas_phy, PORTE_BYTES_DMAED, GFP_KERNEL);
-		vsas_ls_event_end(vh);
-		vsas_add(vh, VSAS_C_PHY_EVENTS, 2);
+		vsas_ls_announce(vh, lp, dev);
 	}
 	WRITE_ONCE(vh->mvsas_flag, true);
 }
