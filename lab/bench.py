@@ -23,8 +23,9 @@ import matrix  # noqa: E402
 import personalities  # noqa: E402
 import vm  # noqa: E402
 from bench_run import (MAXID_RUNS, PROFILES, cells, in_flight, load_records,  # noqa: E402,F401
-                       merge_records, run_variant)
-from bench_stats import REPORT_LUNS, analyse, linearity, summarise  # noqa: E402,F401
+                       merge_records, run_variant, topology)
+from bench_stats import (INQUIRY, REPORT_LUNS, analyse, linearity, minimum,  # noqa: E402,F401
+                         summarise)
 from bench_report import machine, plots, write_reports  # noqa: E402,F401
 
 
@@ -33,7 +34,8 @@ def analysis_tests():
     are known (check.py runs these before the boots)."""
     out = []
     cell = dict(id="fixed/plain/64", variant="fixed", pers="plain", devices=64, targets=16,
-                topo="t", runs=["def", "1024", "4294967295"], reps=4, kreps=0, k=8)
+                topo=topology("plain", 64)[0], runs=["def", "1024", "4294967295"], reps=4,
+                kreps=0, k=8)
 
     def rec(run, rep, us):
         return {"cell": cell["id"], "run": run, "rep": rep, "max_id": 16, "unbounded": False,
@@ -50,6 +52,12 @@ def analysis_tests():
     out.append(("bench/analysis/max_id_paired_by_repetition",
                 abs(got["4294967295"] - 1.05) < 1e-9 and got["1024"] == 1.0 and
                 rows["def"]["ratio"] == 1.0, "paired medians %s" % got))
+    # the minimum reads whole only the rphys and mpi3mr's targets: 8 LUs of
+    # hpsa are 2 rphys and 6 volumes added by LUN, 8 of mpi3mr 8 targets
+    mins = {p: minimum(dict(pers=p, topo=topology(p, 8)[0]), 4) for p in ("hpsa", "mpi3mr")}
+    out.append(("bench/analysis/minimum_reads_whole_targets_only",
+                mins == {"hpsa": {REPORT_LUNS: 2, INQUIRY: 44},
+                         "mpi3mr": {REPORT_LUNS: 8, INQUIRY: 44}}, "minimum %s" % mins))
     # growth exponent: proportional time gives 1, constant time 0
     prop = [dict(devices=n, time_us=dict(median=50.0 * n), samples_us=[50.0 * n])
             for n in (8, 64, 256, 1024)]

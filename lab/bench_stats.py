@@ -9,8 +9,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import personalities  # noqa: E402
 from bench_run import MAX_LUNS, MAX_TARGETS, MAXID_RUNS  # noqa: E402
 
-# The minimum, per opcode (docs/bench.md): one REPORT LUNS per target the
-# transport or driver knows; per LU not yet present, the INQUIRYs of
+# The minimum, per opcode (docs/bench.md): one REPORT LUNS per target a
+# complete scan reads whole (every rphy, and the targets a driver adds with
+# scsi_scan_target(); not those whose LUNs it adds one by one with
+# scsi_add_device(), which are probed at their own LUN); per LU not yet
+# present, the INQUIRYs of
 # scsi_probe_lun() (1: vsas' standard data fits 36 bytes) and
 # scsi_attach_vpd() (10 for vsas' VPD pages 0x00, 0x80, 0x83), plus libsas'
 # MODE SENSE(6) of the port mode page.
@@ -29,7 +32,8 @@ def rescan_us(r):
 
 
 def minimum(c, new_lus):
-    m = {REPORT_LUNS: c["targets"], INQUIRY: INQUIRIES_PER_NEW_LU * new_lus}
+    m = {REPORT_LUNS: personalities.whole_targets(c["pers"], c["topo"]),
+         INQUIRY: INQUIRIES_PER_NEW_LU * new_lus}
     if personalities.get(c["pers"]).libsas:
         m[MODE_SENSE_6] = new_lus
     return {k: v for k, v in m.items() if v}

@@ -58,6 +58,10 @@ class Personality:
     # runtime PM as hisi_sas v3 does it: the controller ignores its
     # children, each disk holds it through a device link (vsas rpm_links)
     rpm_links: bool = False
+    # driver channels whose targets the driver adds whole with
+    # scsi_scan_target(..., SCAN_WILD_CARD) (mpi3mr); on its other channels
+    # >= 1 it adds each LUN with scsi_add_device() (vsas add_method)
+    whole_target_channels: tuple = ()
 
     @property
     def pclass(self):
@@ -86,7 +90,7 @@ REGISTRY = [
     # mpi3mr: non-transport targets scanned whole (scsi_device_channel 1,
     # perst_id, SCAN_WILD_CARD); an NVMe target with two namespaces (LUNs)
     P("mpi3mr", "mpi3mr", "0,0,1:0,1:1/2", (0, 1), 1, 1024, U64_MAX,
-      volume_cells=True, busy_states=("reset",),
+      volume_cells=True, busy_states=("reset",), whole_target_channels=(1,),
       reduced_baselines=("multichannel",)),
     P("hisi_sas", "hisi_sas", "0,0", (0,), 0, 1024, U64_MAX, libsas=True,
       reduced_baselines=("scanstart",), rmmod=True, rpm_links=True),
@@ -136,6 +140,22 @@ def topo_devices(topo):
     return out
 
 
+def whole_targets(row, topo):
+    """How many targets of @topo a complete user scan reads whole (REPORT
+    LUNS): every rphy (one per channel-0 entry), and each target on one of
+    the row's whole_target_channels. The LUNs a driver adds one by one
+    (scsi_add_device()) are probed at their own address only."""
+    p = get(row)
+    whole = set()
+    for i, dev in enumerate(topo.split(",")):
+        ch, tid, _ = topo_devices(dev)[0]
+        if ch == 0:
+            whole.add(("rphy", i))
+        elif ch in p.whole_target_channels:
+            whole.add((ch, tid))
+    return len(whole)
+
+
 def topo_channels(topo):
     """The channels a lab topology puts devices on."""
     return sorted({d[0] for d in topo_devices(topo)})
@@ -174,6 +194,10 @@ def self_check(registry=None):
         for st in p.busy_states:
             if st not in STATES or st == "ok":
                 problems.append("%s: unknown busy driver_state %s" % (p.row, st))
+        for c in p.whole_target_channels:
+            if c == 0 or c not in p.channels or c in p.volumes:
+                problems.append("%s: whole-target channel %d must be a driver channel "
+                                "without per-LUN volumes" % (p.row, c))
         if p.forgets_deleted and (p.libsas or not p.volumes):
             problems.append("%s: forgets_deleted needs volumes on a driver channel" % p.row)
     return problems
