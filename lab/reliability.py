@@ -321,9 +321,16 @@ def write_reports(table, summary, variants, out, profile, secs, vm_secs, scale=1
     lines = ["# Reliability suite (%s profile%s)" % (
         profile, "" if scale == 1.0 else ", scaled x%g" % scale), ""]
     for v in variants:
-        t = next((t for t in table if t["variant"] == v), {})
-        lines.append("- `%s`: %s %s, series %s, %s" % (
-            v, t.get("source"), t.get("source_version"), t.get("series"), vm_secs.get(v)))
+        # a merged report may hold runs of several kernels: each is named
+        kernels = {}
+        for t in table:
+            if t["variant"] == v:
+                k = (t.get("source"), t.get("source_version"), t.get("series"))
+                kernels[k] = kernels.get(k, 0) + 1
+        lines.append("- `%s`: %s; %s" % (v, "; ".join(
+            "%s %s, series %s%s" % (src, ver, ser, "" if len(kernels) == 1 else
+                                    " (%d cells)" % n)
+            for (src, ver, ser), n in kernels.items()), vm_secs.get(v)))
     lines += ["", "## Per variant and personality", "",
               "| variant | personality | cells (failing) | scan writes | splats | hung tasks | "
               "stuck | lost / stale / dup | I/O ops | I/O errors | corrupt | removals | "
@@ -426,6 +433,30 @@ def check_tests(out, full=False):
     return tests
 
 
+def merge(reports, onlys):
+    """Join reliability.json @reports (dicts; @onlys: per report "v1,v2" to
+    take only those variants, or "") into (table, elapsed s, VM seconds per
+    variant, variants, profile). Cells are judged again (the rules may be
+    newer than the run); a later report's cell replaces the same variant's
+    cell of an earlier one (a re-run)."""
+    table, secs, vm_secs, variants = [], 0, {}, []
+    for d, only in zip(reports, onlys):
+        keep = only.split(",") if only else d["variants"]
+        scale = d.get("scale", 1.0)
+        new = {(t["variant"], t["cell"]): judge(t) for t in d["cells"] if t["variant"] in keep}
+        table = [t for t in table if (t["variant"], t["cell"]) not in new] + list(new.values())
+        secs = max(secs, d["elapsed_s"])
+        for v, took in d["vm_seconds"].items():
+            if v not in keep:
+                continue
+            if scale != 1.0:
+                took += ", scaled x%g" % scale
+            # runs of one variant side by side (e.g. one per class)
+            vm_secs[v] = vm_secs[v] + " + " + took if v in vm_secs else took
+        variants += [v for v in d["variants"] if v in keep and v not in variants]
+    return table, secs, vm_secs, variants, reports[-1]["profile"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", default=",".join(VARIANTS))
@@ -440,28 +471,15 @@ def main():
                          "interrupted run) instead of booting")
     ap.add_argument("--merge", nargs="+", metavar="JSON[:VARIANTS]",
                     help="merge earlier reliability.json files (e.g. variants or classes "
-                         "run apart) into one report; :v1,v2 takes only those variants")
+                         "run apart) into one report; :v1,v2 takes only those variants; "
+                         "a later file's cell replaces an earlier file's same cell")
     a = ap.parse_args()
     if a.merge:
-        table, secs, vm_secs, variants = [], 0, {}, []
-        for arg in a.merge:
-            path, _, only = arg.partition(":")
-            d = json.load(open(path))
-            keep = only.split(",") if only else d["variants"]
-            scale = d.get("scale", 1.0)
-            # judged again: the rules may be newer than the run
-            table += [judge(t) for t in d["cells"] if t["variant"] in keep]
-            secs = max(secs, d["elapsed_s"])
-            for v, took in d["vm_seconds"].items():
-                if v not in keep:
-                    continue
-                if scale != 1.0:
-                    took += ", scaled x%g" % scale
-                # runs of one variant side by side (e.g. one per class)
-                vm_secs[v] = vm_secs[v] + " + " + took if v in vm_secs else took
-            variants += [v for v in d["variants"] if v in keep and v not in variants]
+        table, secs, vm_secs, variants, profile = merge([json.load(open(arg.partition(":")[0]))
+                                                        for arg in a.merge],
+                                                       [arg.partition(":")[2] for arg in a.merge])
         os.makedirs(a.out, exist_ok=True)
-        write_reports(table, summarise(table), variants, a.out, d["profile"], secs, vm_secs)
+        write_reports(table, summarise(table), variants, a.out, profile, secs, vm_secs)
     else:
         table, _ = run(a.variants.split(","), a.profile, a.out, a.scale, a.cells,
                        a.from_logs)

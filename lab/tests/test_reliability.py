@@ -341,6 +341,32 @@ class FaultCells(unittest.TestCase):
         self.assertNotIn("rpm", stock)
 
 
+class Merge(unittest.TestCase):
+    def report(self, cells, variants, secs):
+        return dict(profile="full", variants=variants, elapsed_s=secs, cells=cells,
+                    vm_seconds={v: "%d s" % secs for v in variants})
+
+    def test_later_cell_replaces_earlier(self):
+        cells = [t for t in table() if t["variant"] in ("stock", "fixed")]
+        first = self.report(cells, ["stock", "fixed"], 10)
+        # a re-run of one fixed cell, now failing, and one new cell
+        rerun = row(next(t for t in cells if t["variant"] == "fixed"))
+        rerun["record"]["lost"] = 1
+        extra = row(rerun)
+        extra["cell"] = "plain/new/k1"
+        merged, secs, vm_secs, variants, profile = reliability.merge(
+            [first, self.report([rerun, extra], ["fixed"], 20)], ["", ""])
+        self.assertEqual(len(merged), len(cells) + 1)
+        got = [t for t in merged if (t["variant"], t["cell"]) == ("fixed", rerun["cell"])]
+        self.assertEqual([t["verdict"] for t in got], ["FAIL"])
+        self.assertEqual((secs, vm_secs["fixed"], vm_secs["stock"], variants, profile),
+                         (20, "10 s + 20 s", "10 s", ["stock", "fixed"], "full"))
+
+    def test_only_listed_variants(self):
+        merged = reliability.merge([self.report(table(), ["stock", "fixed"], 5)], ["fixed"])[0]
+        self.assertEqual({t["variant"] for t in merged}, {"fixed"})
+
+
 class BadTable(unittest.TestCase):
     def test_table_size_matches_the_guest(self):
         """reliability.BAD_TABLE_STRINGS (boot time limits) is the guest's table."""
