@@ -257,14 +257,17 @@ struct loads {
 	struct ioload io[MAX_LOADS];
 };
 
-/* Start a verified load on each disk of @host except channel @skip_ch's. */
-static void loads_start(struct loads *l, int host, int skip_ch, unsigned int pace_ms)
+/*
+ * Start a verified load on each disk of @host except channel @skip_ch's, on
+ * @max disks at most.
+ */
+static void loads_start(struct loads *l, int host, int skip_ch, unsigned int pace_ms, int max)
 {
 	static struct scsi_addr devs[MAX_DEVS];
 	int n = host_devices(host, devs, MAX_DEVS), i;
 
 	l->n = 0;
-	for (i = 0; i < n && l->n < MAX_LOADS; i++) {
+	for (i = 0; i < n && l->n < MAX_LOADS && l->n < max; i++) {
 		char disk[32] = "";
 		int tries;
 
@@ -712,15 +715,20 @@ static void run_rounds(const struct rcell *c, struct figures *f)
 		    " echo auto > $d/control; done;"
 		    " echo auto > %s/power/control", host, pdev);
 	}
-	/* delete cells keep the load off the channel whose devices they delete */
-	loads_start(&l, host, del || add ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS);
+	/*
+	 * Delete cells keep the load off the channel whose devices they delete.
+	 * Runtime-PM cells load one disk: the host suspends only when all its
+	 * disks are idle at once, which loads on seven disks rarely leave it.
+	 */
+	loads_start(&l, host, del || add ? chans[nch - 1] : -1, rpm ? 200 : IO_PACE_MS,
+		    rpm ? 1 : MAX_LOADS);
 	vsas_reset_counters(host);
 	pool_start(&p, c->k);
 	for (r = 0; r < c->rounds; r++) {
 		if (add)
 			delete_one_device(host, chans[nch - 1]);
 		if (rpm)
-			f->suspended_seen += wait_status(pdev, "suspended", 1000);
+			f->suspended_seen += wait_status(pdev, "suspended", 3000);
 		pool_send(&p, host, reqs, nreqs);
 		if (del)
 			delete_one_device(host, chans[nch - 1]);
@@ -841,7 +849,7 @@ static int removal_host(const struct rcell *c, struct figures *f, char reqs[][48
 		host = make_host(c, "rel", NULL);
 		*nreqs = parse_reqs(c, "rel", reqs);
 		/* the sd disks hold the module, not the configfs host */
-		loads_start(l, host, -1, IO_PACE_MS);
+		loads_start(l, host, -1, IO_PACE_MS, MAX_LOADS);
 		return host;
 	}
 	if (unload_module("vsas"))
@@ -856,7 +864,7 @@ static int removal_host(const struct rcell *c, struct figures *f, char reqs[][48
 	snprintf(reqs[0], 48, "- - -");
 	host = find_host(proc);
 	if (host >= 0)
-		loads_start(l, host, -1, IO_PACE_MS);
+		loads_start(l, host, -1, IO_PACE_MS, MAX_LOADS);
 	return host;
 }
 
@@ -1382,7 +1390,7 @@ static void run_badinput(const struct rcell *c, struct figures *f)
 	}
 	read_limits("rel", host, &lim);
 	snprintf(path, sizeof(path), "/sys/class/scsi_host/host%d/scan", host);
-	loads_start(&l, host, -1, 20);	/* lighter: thousands of writes follow */
+	loads_start(&l, host, -1, 20, MAX_LOADS);	/* lighter: thousands of writes follow */
 	vsas_reset_counters(host);
 	s.table_n = (long long)(sizeof(bad_table) / sizeof(bad_table[0]));
 	bad_inputs(c, f, host, path, &lim, &s);

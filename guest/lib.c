@@ -490,20 +490,34 @@ static void ioload_child(const char *disk, unsigned int pace_ms, int out)
 	int fd;
 
 	snprintf(path, sizeof(path), "/dev/%s", disk);
-	fd = open(path, O_RDWR | O_DIRECT | O_SYNC);
-	if (fd < 0)
+	/*
+	 * The disk's sysfs name appears before its node can be opened
+	 * (ENOENT, then ENXIO until the block device is added): not an I/O
+	 * error yet.
+	 */
+	for (i = 0; (fd = open(path, O_RDWR | O_DIRECT | O_SYNC)) < 0 && i < 100 &&
+	     (errno == ENOENT || errno == ENXIO); i++)
+		sleep_ms(100);
+	if (fd < 0) {
 		errs++;
+		diag("load on %s: open: %s", disk, strerror(errno));
+	}
 	while (fd >= 0 && getppid() != 1) {
 		off_t off = (off_t)(blk % 1024) * 4096;
+		const char *failed = NULL;
 
 		for (i = 0; i < sizeof(wbuf); i += 8)
 			memcpy(wbuf + i, &(long long){ ops * 131 + i }, 8);
 		if (pwrite(fd, wbuf, sizeof(wbuf), off) != (ssize_t)sizeof(wbuf))
-			errs++;
+			failed = "pwrite";
 		else if (pread(fd, rbuf, sizeof(rbuf), off) != (ssize_t)sizeof(rbuf))
-			errs++;
+			failed = "pread";
 		else if (memcmp(wbuf, rbuf, sizeof(wbuf)))
 			corrupt++;
+		/* the first failure says what failed, for the console */
+		if (failed && !errs++)
+			diag("load on %s: %s of block %u: %s", disk, failed, blk % 1024,
+			     strerror(errno));
 		ops++;
 		blk++;
 		if (pace_ms)
