@@ -458,10 +458,11 @@ static void record_bounded(const struct cell *c, struct run *m, const int rc[2],
 	int host = m->host, nexp;
 	struct jrec r;
 
-	/* kind=state: only the transport's channel-0 devices may come back */
+	/* kind=state: only the transport's rphys may come back */
 	if (state && (ch0.wild_ch || ch0.ch == 0)) {
 		ch0.wild_ch = false;
 		ch0.ch = 0;
+		ch0.rphys_only = true;
 	} else if (state) {
 		ch0.ch = ~0U;	/* nothing */
 		ch0.wild_ch = false;

@@ -742,7 +742,8 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 	CHECK(mkdir(path, 0755) == 0, "mkdir");
 	CHECK(vsas_set("cfg", "enable", "1") == -EINVAL, "enable without personality");
 	CHECK(vsas_set("cfg", "personality", "nosuch") == -EINVAL, "bad personality");
-	CHECK(vsas_set("cfg", "personality", "hpsa") == 0, "personality");
+	/* plain: "0:I" is bad input (hpsa's bus-0 controller, vsas_hpsa_bus0) */
+	CHECK(vsas_set("cfg", "personality", "plain") == 0, "personality");
 	CHECK(vsas_set("cfg", "max_channel", "x") == -EINVAL, "max_channel x");
 	CHECK(vsas_set("cfg", "max_id", "-1") == -EINVAL, "max_id -1");
 	CHECK(vsas_set("cfg", "num_phys", "99") == -EINVAL, "num_phys 99");
@@ -758,7 +759,7 @@ GUEST_CASE(vsas_config_errors, "vsas configfs: bad input is -EINVAL and changes 
 	CHECK(read_str(path, buf, sizeof(buf)) == 0, "bad topology left devices: %s", buf);
 	CHECK(vsas_set("cfg", "max_channel", "1") == 0, "max_channel 1");
 	CHECK(vsas_set("cfg", "topology", "0 1:3") == 0, "topology");
-	CHECK(vsas_set("cfg", "personality", "plain") == -EBUSY, "personality with devices");
+	CHECK(vsas_set("cfg", "personality", "hpsa") == -EBUSY, "personality with devices");
 	CHECK(vsas_set("cfg", "enable", "1") == 0, "enable");
 	snprintf(path, sizeof(path), VSAS_CFS "/cfg/host_no");
 	host = (int)read_ll(path);
@@ -1092,6 +1093,56 @@ GUEST_CASE(vsas_scan_devices_emulated, SD_WHAT)
 	CHECK(vsas_expect_devices(host, "0:0:0 1:0:0 1:1:0 1:1:1 1:5:0", 5000),
 	      "mpi3mr: exposed after the reset");
 	CHECK(vsas_destroy("sd") == 0, "remove sd");
+	return CASE_RESULT();
+}
+
+/*
+ * hpsa's controller on bus 0 (INQUIRY version neither 0 nor 5): added with
+ * scsi_add_device() at (0, 0, lun), not an rphy, and reported by the hook;
+ * real hpsa could not expose an rphy beside it (both are target 0:0).
+ */
+#define B0_WHAT "vsas hpsa: a controller on bus 0 is a driver-added LUN, not an rphy; " \
+	"reported and scanned back; no rphy beside it; other personalities refuse it"
+
+GUEST_CASE(vsas_hpsa_bus0, B0_WHAT)
+{
+	static const char *const all = "0:0:0 1:0:0 1:0:1 2:0:0";
+	int host, rc;
+
+	if (vsas_load())
+		return CASE_FAIL;
+	host = vsas_create("b0", "hpsa", NULL, "1:0:0 1:0:1 2:0:0 0:0:0");
+	CHECK(host >= 0, "hpsa host with a bus-0 controller");
+	if (host < 0)
+		return CASE_FAIL;
+	CHECK(vsas_expect_devices(host, all, 20000), "at load");
+	CHECK(!vsas_under_rphy(host, 0, 0, 0), "the bus-0 controller sits under an rphy");
+	CHECK(vsas_check_inquiry(host, 0, 0, 0, "VSAS", "HBA CTRL"), "0:0:0 inquiry");
+	CHECK(run("grep -q 'ch=0 id=0 luns=1 lun=0 .*phy=-1 ' " VSAS_CFS "/b0/devices") == 0,
+	      "listed on bus 0 without a PHY");
+	rc = vsas_devcmd("b0", "add ch=0");
+	CHECK(rc == -EINVAL, "an rphy beside the bus-0 controller: %d", rc);
+	rc = vsas_devcmd("b0", "add ch=0 id=0");
+	CHECK(rc == -EEXIST, "the controller's LUN 0 added twice: %d", rc);
+	vsas_reset_counters(host);
+	sd_delete(host, "0:0:0");
+	sd_delete(host, "1:0:0");
+	CHECK(sd_scan(host, "0 - -") == 0, "scan_devices 0 - -");
+	CHECK(vsas_expect_devices(host, "0:0:0 1:0:1 2:0:0", 5000),
+	      "'0 - -' brings the controller back, and only it");
+	sd_delete(host, "0:0:0");
+	sd_delete_volumes(host);
+	CHECK(sd_scan(host, "- - -") == 0, "scan_devices - - -");
+	CHECK(vsas_expect_devices(host, all, 5000), "all back by '- - -'");
+	CHECK(sd_absent(host) == 0, "%lld absent commands/probes", sd_absent(host));
+	CHECK(vsas_destroy("b0") == 0, "remove b0");
+	/* a failed creation leaves its configfs directory: removed each time */
+	host = vsas_create("b0", "hpsa", NULL, "0 0:0:0");
+	CHECK(host < 0, "hpsa accepted an rphy beside a bus-0 controller");
+	CHECK(vsas_destroy("b0") == 0, "remove b0");
+	host = vsas_create("b0", "mpt3sas", NULL, "0:0:0");
+	CHECK(host < 0, "mpt3sas accepted a bus-0 device");
+	CHECK(vsas_destroy("b0") == 0, "remove b0");
 	return CASE_RESULT();
 }
 

@@ -477,6 +477,9 @@ static int vsas_devices_in(const char *name, const struct req *r, bool listed, c
 		    (listed && strstr(line, "state=fw-only")) ||
 		    sscanf(at, "ch=%u id=%d luns=%u", &ch, &id, &luns) != 3 || id < 0)
 			continue;
+		/* vsas lists a channel-0 device that is not an rphy with phy=-1 */
+		if (r->rphys_only && !ch && strstr(line, " phy=-1 "))
+			continue;
 		/* a volume's LUNs start at lun= (older vsas: always 0) */
 		if (first && sscanf(first, " lun=%u", &lun0) != 1)
 			lun0 = 0;

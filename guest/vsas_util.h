@@ -156,6 +156,8 @@ struct req {
 	unsigned int ch, id;
 	unsigned long long lun;
 	bool wild_ch, wild_id, wild_lun;
+	/* channel 0: the rphys only (not hpsa's bus-0 controller) */
+	bool rphys_only;
 };
 
 void req_parse(const char *s, struct req *r);

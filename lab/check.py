@@ -164,6 +164,7 @@ KNOWN_FAILURES = [
     ("stock", "mpt3sas", "- - -", "misses tri-mode NVMe and RAID (ch 1, 2)", _missed),
     ("stock", "mpi3mr", "- - -", "misses NVMe on ch 1", _missed),
     ("stock", "hpsa", "- - -", "misses logical drives (ch 1-3)", _missed),
+    ("stock", "hpsa_ctrl0", "delete ch0, - - -", "misses the controller on bus 0", _missed),
     ("multichannel", "mpi3mr", "1 - -", "finds what lies on channels <= max_channel",
      lambda t: t["found_devices"] == t["expected_devices"] and t["expected_devices"] > 0),
     ("multichannel", "smartpqi", "- - -", "unbounded id walk, hung task captured",

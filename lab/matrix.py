@@ -172,7 +172,7 @@ def scenarios(p, profile):
     if profile == "reduced":
         keep = {"- - -", "max_channel+1 - -", "two writers - - -", "- - - during I/O"}
         keep |= {"%d - -" % c for c in chans[1:] + extra}
-        keep |= {"delete ch%d, - - -" % chans[-1]}
+        keep |= {"delete ch%d, - - -" % chans[-1]} | set(p.reduced_extra)
         out = [o for o in out if o[0] in keep]
     return out + volume_scenarios(p, profile) + client_scenarios(p, profile)
 

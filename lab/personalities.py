@@ -19,8 +19,9 @@ class Personality:
     pers: str                   # vsas personality (configfs "personality")
     # lab topology, vsas syntax with commas: "0" an rphy, "0e" one behind
     # the expander, "C:I" target (C, I) at LUN 0, "C:I:L" a volume at LUN L
-    # of target (C, I); "/N" N LUNs. Each row's is its driver's real layout
-    # (docs/vsas.md, "Addressing").
+    # of target (C, I) ("0:I:L": hpsa's controller on bus 0, not an rphy);
+    # "/N" N LUNs. Each row's is its driver's real layout (docs/vsas.md,
+    # "Addressing").
     topo: str
     channels: tuple             # channels the driver puts devices on
     max_channel: int            # vsas/driver default (the fix series keeps it)
@@ -39,7 +40,9 @@ class Personality:
     # (->user_scan_devices() returns -EBUSY): the matrix's state cells
     busy_states: tuple = ()
     extra_channels: tuple = ()  # channels the matrix also requests, unused
-    override_of: str = None     # an older driver version of another row
+    # a variant of another row (an older driver version, another controller
+    # configuration): the bench and the reliability suite run only base rows
+    override_of: str = None
     # matrix: rescan-scsi-bus.sh runs on this row in these profiles
     clients: tuple = ()
     # matrix, reduced profile: baselines that run this row (their requests
@@ -62,6 +65,9 @@ class Personality:
     # scsi_scan_target(..., SCAN_WILD_CARD) (mpi3mr); on its other channels
     # >= 1 it adds each LUN with scsi_add_device() (vsas add_method)
     whole_target_channels: tuple = ()
+    # matrix, reduced profile: scenarios it keeps for this row beyond the
+    # common ones (what the row exists to show)
+    reduced_extra: tuple = ()
 
     @property
     def pclass(self):
@@ -83,6 +89,13 @@ REGISTRY = [
     # controller on bus 3 when rev is 0 (legacy; rev > 0 puts it on bus 0)
     P("hpsa", "hpsa", "0,0,1:0:0,1:0:1,1:0:2,2:0:0,3:0:0", (0, 1, 2, 3), 3, 1024, 1024,
       volumes=(1,), busy_states=("reset", "discovery")),
+    # hpsa with a controller whose INQUIRY version is neither 0 nor 5: the
+    # controller at (0, 0, lunid & 0x3fff), added with scsi_add_device(),
+    # not an rphy. Physical drives masked (RAID mode): an exposed one would
+    # be an rphy with target id 0 as well, which real hpsa cannot register.
+    P("hpsa_ctrl0", "hpsa", "1:0:0,1:0:1,1:0:2,2:0:0,0:0:0", (0, 1, 2), 3, 1024, 1024,
+      volumes=(1,), busy_states=("reset", "discovery"), extra_channels=(3,),
+      override_of="hpsa", reduced_extra=("delete ch0, - - -",)),
     # mpt3sas: RAID volumes (RAID_CHANNEL 1, id, 0), NVMe (PCIE_CHANNEL 2, id, 0)
     P("mpt3sas", "mpt3sas", "0,0,0e,1:0:0,2:0:0", (0, 1, 2), 0, U32_MAX, 16895, lun0_only=True,
       volume_cells=True, busy_states=("reset", "discovery"), clients=("full",),
@@ -126,8 +139,8 @@ def get(row):
 
 
 def topo_devices(topo):
-    """[(channel, id, lun)] of a lab topology's driver devices (channels >= 1;
-    one entry per LUN); channel-0 devices as (0, None, lun)."""
+    """[(channel, id, lun)] of a lab topology's devices, one entry per LUN;
+    rphys as (0, None, lun), hpsa's bus-0 controller as (0, id, lun)."""
     out = []
     for dev in topo.split(","):
         dev, _, n = dev.partition("/")
@@ -149,7 +162,7 @@ def whole_targets(row, topo):
     whole = set()
     for i, dev in enumerate(topo.split(",")):
         ch, tid, _ = topo_devices(dev)[0]
-        if ch == 0:
+        if ch == 0 and tid is None:
             whole.add(("rphy", i))
         elif ch in p.whole_target_channels:
             whole.add((ch, tid))
@@ -177,8 +190,10 @@ def self_check(registry=None):
                 p.row, p.topo, topo_channels(p.topo), list(p.channels)))
         if p.channels[0] != 0:
             problems.append("%s: channel 0 (the rphys) missing" % p.row)
-        if p.override_of and (p.override_of not in names or not p.set):
-            problems.append("%s: override of %s without a known row or overrides" % (
+        base = BY_ROW.get(p.override_of) if p.override_of else None
+        if p.override_of and (p.override_of not in names or
+                              (not p.set and base is not None and base.topo == p.topo)):
+            problems.append("%s: variant of %s without a known row or a difference" % (
                 p.row, p.override_of))
         devs = topo_devices(p.topo)
         addrs = [d for d in devs if d[0]]

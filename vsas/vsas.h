@@ -168,6 +168,12 @@ struct vsas_personality {
 	 * own and addresses by (channel, id, lun) (smartpqi, hpsa).
 	 */
 	bool per_lun;
+	/*
+	 * A channel-0 device with an id is the controller, added with
+	 * scsi_add_device() on bus 0 like a volume, not an rphy (hpsa with a
+	 * controller whose INQUIRY version is neither 0 nor 5).
+	 */
+	bool bus0_ctrl;
 	bool add_lun0;			/* scsi_add_device() of LUN 0 only (mpt3sas) */
 	/* ->user_scan_devices(): -EBUSY in these driver states (bit mask) */
 	unsigned int busy_states;
@@ -226,6 +232,7 @@ struct vsas_dev {
 	unsigned int nluns;
 	u8 type;			/* peripheral device type */
 	bool expander;			/* behind the expander (ch 0) */
+	bool bus0;			/* ch 0, added by the driver (bus0_ctrl) */
 	u64 sas_addr;
 	char vendor[9];
 	char model[17];
@@ -323,6 +330,12 @@ struct vsas_host {
  * (SHOST_TO_SAS_HA() reads it), word 1 the vsas host.
  */
 #define VSAS_SHOST_PRIV_SIZE	(2 * sizeof(void *))
+
+/* An rphy: channel 0 and not a driver-added bus-0 device. */
+static inline bool vsas_dev_rphy(const struct vsas_dev *dev)
+{
+	return !dev->channel && !dev->bus0;
+}
 
 static inline struct vsas_host *shost_to_vh(struct Scsi_Host *shost)
 {

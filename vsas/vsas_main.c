@@ -194,7 +194,7 @@ bool vsas_dev_usable(struct vsas_dev *dev)
 /* Is @dev a volume: one LUN range of a shared target (smartpqi, hpsa)? */
 bool vsas_dev_volumes(struct vsas_host *vh, struct vsas_dev *dev)
 {
-	return !vh->pers->libsas && dev->channel && vh->pers->per_lun;
+	return !vh->pers->libsas && !vsas_dev_rphy(dev) && vh->pers->per_lun;
 }
 
 /*
@@ -212,9 +212,18 @@ static bool vsas_dev_on_target(struct vsas_dev *dev, struct scsi_target *starget
 {
 	if (!dev->known || dev->channel != starget->channel)
 		return false;
-	if (dev->channel == 0)
+	if (vsas_dev_rphy(dev))
 		return dev->rphy && &dev->rphy->dev == starget->dev.parent;
-	return dev->id == starget->id;
+	/* a bus-0 device shares channel 0 with the rphys' targets */
+	return dev->id == starget->id && !scsi_is_sas_rphy(starget->dev.parent);
+}
+
+/* How the driver adds @dev: its rphy, or its channel's add path. */
+static u8 vsas_dev_method(struct vsas_host *vh, struct vsas_dev *dev)
+{
+	if (vsas_dev_rphy(dev))
+		return VSAS_ADD_RPHY;
+	return dev->bus0 ? VSAS_ADD_DEVICE : vh->pers->add_method[dev->channel];
 }
 
 /*
@@ -556,15 +565,14 @@ static void vsas_remove_target_of(struct vsas_host *vh, struct vsas_dev *dev)
 /* Add @dev to the midlayer the way the personality's driver does. */
 static void vsas_expose(struct vsas_host *vh, struct vsas_dev *dev)
 {
-	u8 method = dev->channel ? vh->pers->add_method[dev->channel] :
-				   VSAS_ADD_RPHY;
+	u8 method = vsas_dev_method(vh, dev);
 	unsigned int lun, first, count;
 	int ret = 0;
 
 	if (dev->exposed)
 		return;
 	/* listed by the driver but not exposed: hidden, mpt3sas BLOCKED */
-	if (dev->channel && (READ_ONCE(dev->hidden) || READ_ONCE(dev->blocked)))
+	if (!vsas_dev_rphy(dev) && (READ_ONCE(dev->hidden) || READ_ONCE(dev->blocked)))
 		return;
 	/*
 	 * mpi3mr_report_tgtdev_to_host() refuses while reset_in_progress or
@@ -607,7 +615,7 @@ static void vsas_unexpose(struct vsas_host *vh, struct vsas_dev *dev)
 		return;
 	if (vh->pers->libsas) {
 		vsas_libsas_unexpose(vh, dev);
-	} else if (dev->channel == 0) {
+	} else if (vsas_dev_rphy(dev)) {
 		vsas_unexpose_rphy(vh, dev);
 	} else if (vh->pers->remove_target) {
 		vsas_remove_target_of(vh, dev);
@@ -867,7 +875,9 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	const char *model;
 
 	unsigned int lun = s->lun < 0 ? 0 : s->lun;
-	bool volumes = !pers->libsas && s->channel > 0 && pers->per_lun;
+	/* hpsa's controller on bus 0: a channel-0 device with an id */
+	bool bus0 = !s->channel && s->id >= 0 && pers->bus0_ctrl && !s->expander;
+	bool volumes = !pers->libsas && (s->channel > 0 || bus0) && pers->per_lun;
 
 	if (s->channel < 0 || s->channel >= VSAS_MAX_CHANNELS ||
 	    s->nluns < 1 || s->nluns > VSAS_MAX_LUNS || s->type < 0 || s->type > 0x1f)
@@ -875,7 +885,7 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	/* only volumes start at a LUN other than 0 */
 	if (lun && (!volumes || lun + s->nluns - 1 > VSAS_MAX_LUN_ADDR))
 		return -EINVAL;
-	if (s->channel == 0 && s->id >= 0)
+	if (s->channel == 0 && s->id >= 0 && !bus0)
 		return -EINVAL;		/* the transport assigns ch 0 ids */
 	if (s->channel && (s->id < 0 || s->expander ||
 			   pers->add_method[s->channel] == VSAS_ADD_NONE))
@@ -890,6 +900,7 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	if (!dev)
 		return -ENOMEM;
 	dev->channel = s->channel;
+	dev->bus0 = bus0;
 	dev->id = s->id;
 	dev->lun = lun;
 	dev->hidden = s->hidden > 0;
@@ -897,25 +908,36 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	dev->type = s->type;
 	dev->expander = s->expander;
 	model = pers->model[s->channel] ? pers->model[s->channel] : "VSAS DISK";
+	if (bus0)
+		model = "HBA CTRL";
 	vsas_pad(dev->vendor, s->has_vendor ? s->vendor : "VSAS", 8);
 	vsas_pad(dev->model, s->has_model ? s->model : model, 16);
 	dev->in_fw = true;
 
 	spin_lock_irqsave(&vh->lock, flags);
-	if (s->channel) {
-		list_for_each_entry(d, &vh->devs, node) {
-			/*
-			 * volumes share a target if their LUNs do not overlap;
-			 * a device the firmware lost may still be listed until
-			 * the driver drops it
-			 */
-			if (d->in_fw && d->channel == s->channel && d->id == s->id &&
-			    (!volumes || (lun < d->lun + d->nluns &&
-					  d->lun < lun + s->nluns))) {
-				spin_unlock_irqrestore(&vh->lock, flags);
-				vsas_dev_put(dev);
-				return -EEXIST;
-			}
+	list_for_each_entry(d, &vh->devs, node) {
+		if (!d->in_fw)
+			continue;
+		/*
+		 * A bus-0 controller's target (0, 0) is also the first rphy's:
+		 * real hpsa cannot expose both (their sysfs names clash).
+		 */
+		if (!d->channel && !dev->channel && d->bus0 != dev->bus0) {
+			spin_unlock_irqrestore(&vh->lock, flags);
+			vsas_dev_put(dev);
+			return -EINVAL;
+		}
+		/*
+		 * volumes share a target if their LUNs do not overlap; a
+		 * device the firmware lost may still be listed until the
+		 * driver drops it
+		 */
+		if (!vsas_dev_rphy(dev) && d->channel == s->channel && d->bus0 == dev->bus0 &&
+		    d->id == s->id && (!volumes || (lun < d->lun + d->nluns &&
+						    d->lun < lun + s->nluns))) {
+			spin_unlock_irqrestore(&vh->lock, flags);
+			vsas_dev_put(dev);
+			return -EEXIST;
 		}
 	}
 	dev->index = vh->next_dev++;
@@ -1138,6 +1160,7 @@ int vsas_dev_command(struct vsas_host *vh, const char *cmd)
  * PHY, "0e" one behind the expander, "C:I" a driver device on channel C,
  * id I, "C:I:L" a volume at LUN L of target (C, I) (personalities with
  * per-LUN volumes; several may share a target); a "/N" suffix gives N LUNs.
+ * "0:I[:L]" is the controller hpsa adds on bus 0 (bus0_ctrl), never an rphy.
  * Checked fully before anything changes (LUN overlaps: by vsas_dev_create()).
  */
 int vsas_parse_topology(struct vsas_host *vh, const char *spec)
@@ -1215,7 +1238,9 @@ int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 		}
 		s->channel = u;
 		no_id = s->id < 0;
-		if (!u != no_id || (u && s->expander) ||
+		/* "0:I[:L]": hpsa's controller on bus 0 (vsas_dev_create()) */
+		if ((u && no_id) || (!u && !no_id && (!vh->pers->bus0_ctrl || s->expander)) ||
+		    (u && s->expander) ||
 		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE) ||
 		    (s->lun > 0 && (vh->pers->libsas || !vh->pers->per_lun ||
 				    s->lun + s->nluns - 1 > VSAS_MAX_LUN_ADDR))) {
@@ -1254,7 +1279,7 @@ ssize_t vsas_dev_list(struct vsas_host *vh, char *buf, size_t size)
 			       "dev=%u ch=%u id=%d luns=%u lun=%u type=%u exp=%d phy=%d sas=0x%016llx state=%s vendor=%.8s model=%.16s hidden=%d blocked=%d\n",
 			       dev->index, dev->channel, vsas_dev_id(vh, dev),
 			       dev->nluns, dev->lun, dev->type, dev->expander,
-			       dev->channel ? -1 : (int)dev->phy, dev->sas_addr,
+			       vsas_dev_rphy(dev) ? (int)dev->phy : -1, dev->sas_addr,
 			       vsas_dev_state(dev), dev->vendor, dev->model,
 			       dev->hidden, dev->blocked);
 	}
@@ -1313,9 +1338,9 @@ int vsas_target_alloc(struct scsi_target *starget)
  */
 static bool vsas_dev_reportable(struct vsas_host *vh, struct vsas_dev *dev)
 {
-	u8 method = vh->pers->add_method[dev->channel];
+	u8 method = vsas_dev_method(vh, dev);
 
-	if (!dev->channel || !READ_ONCE(dev->known) || READ_ONCE(dev->hidden) ||
+	if (vsas_dev_rphy(dev) || !READ_ONCE(dev->known) || READ_ONCE(dev->hidden) ||
 	    READ_ONCE(dev->blocked))
 		return false;
 	if (method == VSAS_ADD_SCAN_TARGET)
@@ -1344,7 +1369,7 @@ bool vsas_sdev_account(struct vsas_host *vh, struct scsi_device *sdev)
 	if (dev) {
 		present = vsas_dev_usable(dev) && idx < dev->nluns;
 		/* a user scan probed what the driver keeps from the midlayer */
-		if (present && dev->channel && !vsas_dev_reportable(vh, dev) &&
+		if (present && !vsas_dev_rphy(dev) && !vsas_dev_reportable(vh, dev) &&
 		    !READ_ONCE(dev->exposing))
 			vsas_inc(vh, VSAS_C_UNEXPOSED_PROBES);
 		vsas_dev_put(dev);
@@ -1399,7 +1424,7 @@ static void vsas_sdev_destroy(struct scsi_device *sdev)
 	}
 	sdev->hostdata = NULL;
 	dev = vsas_dev_lookup_lun(vh, scsi_target(sdev), sdev->lun, &idx);
-	if (!dev || !dev->channel || idx >= dev->nluns)
+	if (!dev || vsas_dev_rphy(dev) || idx >= dev->nluns)
 		goto out;
 	vsas_dev_add_range(vh, dev, &first, &count);
 	for (lun = first; lun < first + count && last; lun++) {
@@ -1681,7 +1706,7 @@ int vsas_collect_devices(struct vsas_host *vh, vsas_report_fn fn, void *ctx)
 	list_for_each_entry(dev, &vh->devs, node) {
 		if (!vsas_dev_reportable(vh, dev))
 			continue;
-		method = vh->pers->add_method[dev->channel];
+		method = vsas_dev_method(vh, dev);
 		if (method == VSAS_ADD_SCAN_TARGET) {
 			ret = fn(ctx, dev->channel, dev->id, SCAN_WILD_CARD);
 			if (ret)
@@ -1995,7 +2020,7 @@ void vsas_host_disable(struct vsas_host *vh)
 		dev->port = NULL;
 		dev->exp_phy = NULL;
 		dev->ldev = NULL;
-		if (dev->channel == 0)
+		if (vsas_dev_rphy(dev))
 			dev->id = -1;
 	}
 	spin_unlock_irqrestore(&vh->lock, flags);

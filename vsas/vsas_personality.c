@@ -238,14 +238,19 @@ const struct vsas_personality vsas_personalities[] = {
 	/*
 	 * hpsa: figure_bus_target_lun() (hpsa.c:4057-4086 in 6.12, :4043-4072
 	 * in 7.3): local volumes (1, 0, lunid & 0x3fff), external volumes (2,
-	 * (lunid >> 16) & 0x3fff, lunid & 0xff), the controller bus 3 (rev 0)
-	 * or 0; scsi_add_device() per LUN (:1822 / :1816), scsi_remove_device()
-	 * (:1903 / :1897), lookup by exact (bus, target, lun) (:2131 / :2125).
+	 * (lunid >> 16) & 0x3fff, lunid & 0xff), the controller (3, 0, lunid &
+	 * 0x3fff) if its INQUIRY version is 0, else (0, 0, lunid & 0x3fff)
+	 * (bus0_ctrl: topology "0:0:L"); scsi_add_device() per LUN (:1822 /
+	 * :1816), scsi_remove_device() (:1903 / :1897), lookup by exact (bus,
+	 * target, lun) (:2131 / :2125). A version-5 controller is listed as a
+	 * physical device (raid_ctlr_position 0: :4411-4425 / :4397-4411) and
+	 * added as an rphy (:1825 / :1819), as a plain "0" is.
 	 */
 	{
 		.name = "hpsa",
 		.proc_name = "vsas_hpsa",
 		.rescan_attr = true,
+		.bus0_ctrl = true,
 		.max_channel = 3, .max_id = 1024, .max_lun = 1024,
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },

@@ -193,7 +193,8 @@ static void vsas_report_luns(struct vsas_host *vh, struct vsas_dev *dev,
 	spin_lock_irqsave(&vh->lock, flags);
 	list_for_each_entry(d, &vh->devs, node) {
 		if (d != dev && (mode != VSAS_RL_ALL || !vsas_dev_volumes(vh, dev) ||
-				 d->channel != dev->channel || d->id != dev->id ||
+				 d->channel != dev->channel || d->bus0 != dev->bus0 ||
+				 d->id != dev->id ||
 				 !d->in_fw))
 			continue;
 		for (i = 0; i < d->nluns && n < VSAS_REPORT_LUNS_MAX; i++)

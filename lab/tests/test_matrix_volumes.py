@@ -81,6 +81,16 @@ class Cells(unittest.TestCase):
         self.assertNotIn("smartpqi", hot)
         self.assertIn("hpsa", hot)
 
+    def test_reduced_extra(self):
+        # a row's own reduced scenarios exist in the full profile and stay
+        # in the reduced one (hpsa_ctrl0: its controller on bus 0 deleted)
+        full = {(c.row, c.request) for c in matrix.cells("full")}
+        reduced = {(c.row, c.request) for c in matrix.cells("reduced")}
+        extra = {(p.row, s) for p in personalities.REGISTRY for s in p.reduced_extra}
+        self.assertIn(("hpsa_ctrl0", "delete ch0, - - -"), extra)
+        self.assertLessEqual(extra, full)
+        self.assertLessEqual(extra, reduced)
+
     def test_known_failures_name_reduced_cells(self):
         names = {(c.row, c.request) for c in self.volume_cells("reduced")}
         kf = matrix.known_failures("reduced")
