@@ -170,9 +170,12 @@ def scenarios(p, profile):
     out.append(("two writers - - -", dict(kind="writers", req="-_-_-")))
     out.append(("- - - during I/O", dict(kind="ioload", req="-_-_-")))
     if profile == "reduced":
-        keep = {"- - -", "max_channel+1 - -", "two writers - - -", "- - - during I/O"}
-        keep |= {"%d - -" % c for c in chans[1:] + extra}
-        keep |= {"delete ch%d, - - -" % chans[-1]} | set(p.reduced_extra)
+        keep = {"- - -"} | {"%d - -" % c for c in extra} | set(p.reduced_extra)
+        # a variant row keeps what it differs in; its base row has the rest
+        if not p.override_of:
+            keep |= {"%d - -" % c for c in chans[1:]}
+            keep |= {"max_channel+1 - -", "two writers - - -", "- - - during I/O",
+                     "delete ch%d, - - -" % chans[-1]}
         out = [o for o in out if o[0] in keep]
     return out + volume_scenarios(p, profile) + client_scenarios(p, profile)
 
