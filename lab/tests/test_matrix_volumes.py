@@ -80,6 +80,8 @@ class Cells(unittest.TestCase):
         hot = {c.row for c in matrix.cells("full") if c.kind == "hotadd"}
         self.assertNotIn("smartpqi", hot)
         self.assertIn("hpsa", hot)
+        # nor on mpi3mr's whole-target channel: it exposes what it lists
+        self.assertNotIn("mpi3mr", hot)
 
     def test_reduced_extra(self):
         # a row's own reduced scenarios exist in the full profile and stay
