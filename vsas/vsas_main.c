@@ -1510,7 +1510,12 @@ static void vsas_hook_drain(struct vsas_host *vh)
 	wait_event(vh->scan_wait, vsas_hooks_idle(vh));
 }
 
-void vsas_hook_scan_start(struct Scsi_Host *shost)
+/*
+ * The personality's scan_start: from the midlayer (@sequence: a scan that
+ * scan_finished ends), or from the driver's own "rescan" attribute, which
+ * the midlayer never polls (smartpqi pqi_host_rescan_store()).
+ */
+static void vsas_scan_start_call(struct Scsi_Host *shost, bool sequence)
 {
 	struct vsas_host *vh = vsas_hook_get(shost);
 
@@ -1518,12 +1523,18 @@ void vsas_hook_scan_start(struct Scsi_Host *shost)
 		return;
 	vsas_inc(vh, VSAS_C_SCAN_START);
 	vsas_scan_enter(vh);
-	vsas_scan_active(vh, true);
+	if (sequence)
+		vsas_scan_active(vh, true);
 	if (vsas_scan_mutex_held(vh))
 		vsas_inc(vh, VSAS_C_SCAN_UNDER_SCAN_MUTEX);
 	vh->pers->scan_start(vh);
 	vsas_scan_leave(vh);
 	vsas_hook_put(vh);
+}
+
+void vsas_hook_scan_start(struct Scsi_Host *shost)
+{
+	vsas_scan_start_call(shost, true);
 }
 
 int vsas_hook_scan_finished(struct Scsi_Host *shost, unsigned long time)
@@ -1576,7 +1587,7 @@ static int vsas_eh_host_reset(struct scsi_cmnd *scmd)
 static ssize_t rescan_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
-	vsas_hook_scan_start(class_to_shost(dev));
+	vsas_scan_start_call(class_to_shost(dev), false);
 	return count;
 }
 static DEVICE_ATTR_WO(rescan);
