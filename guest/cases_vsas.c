@@ -85,13 +85,13 @@ const struct pers_info pers_table[PERS_COUNT] = {
 				"scan_start rescans synchronously; under scan_mutex it would deadlock",
 			[PC_GENERIC] = "generic ch1 scan probes 1024 ids, 1022 absent",
 		},
-		/* STP rphys: LUN 0 only at add, so one-LUN disks (vsas_hpsa_bus0) */
-		.topology = "0 0 1:0 1:1 2:3",
-		.want = "0:0:0 0:1:0 1:0:0 1:1:0 2:3:0",
-		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 1, 0, "SAS DISK" },
-			  { 1, 0, 0, "LOGICAL VOLUME" }, { 1, 1, 0, "LOGICAL VOLUME" },
+		.topology = "0/2 0 1:0 1:1 2:3",
+		.want = "0:0:0 0:0:1 0:1:0 1:0:0 1:1:0 2:3:0",
+		.devs = { { 0, 0, 0, "SAS DISK" }, { 0, 0, 1, "SAS DISK" },
+			  { 0, 1, 0, "SAS DISK" }, { 1, 0, 0, "LOGICAL VOLUME" },
+			  { 1, 1, 0, "LOGICAL VOLUME" },
 			  { 2, 3, 0, "EXT LOGICAL VOL" } },
-		.ndevs = 5, .nvsas = 5, .nonrphy_at_load = 3, .stp_rphys = true,
+		.ndevs = 6, .nvsas = 5, .nonrphy_at_load = 3,
 		.absent_at_load = 0, .hooks = true, .rescan_attr = true, .hot_ch = 1,
 		.hot_model = "LOGICAL VOLUME", .next_rphy_id = 2,
 		.data_dev = { 2, 3, 0, "EXT LOGICAL VOL" },
@@ -322,9 +322,7 @@ static int vsas_topology(const void *row)
 	      "absent_probes %lld, want %d", CTR(host, "absent_probes"),
 	      p->absent_at_load);
 	CHECK(CTR(host, "opcode_0x12") > 0, "no INQUIRY counted");
-	/* STP rphys are added at LUN 0, volumes per LUN: no REPORT LUNS */
-	CHECK((CTR(host, "opcode_0xa0") > 0) != p->stp_rphys, "REPORT LUNS counted: %lld",
-	      CTR(host, "opcode_0xa0"));
+	CHECK(CTR(host, "opcode_0xa0") > 0, "no REPORT LUNS counted");
 	/* counters reset */
 	CHECK(vsas_reset_counters(host) == 0, "reset failed");
 	CHECK(CTR(host, "devs_added") == 0 && CTR(host, "cmds") == 0,
@@ -349,11 +347,7 @@ static int vsas_data(const void *row)
 	if (host < 0)
 		return CASE_FAIL;
 	vsas_disk(host, 0, 0, 0, d0, sizeof(d0));
-	/* LU 1 of the first rphy; STP rphys (LUN 0 only): the next device */
-	if (p->stp_rphys)
-		vsas_disk(host, p->devs[1].ch, p->devs[1].id, p->devs[1].lun, d1, sizeof(d1));
-	else
-		vsas_disk(host, 0, 0, 1, d1, sizeof(d1));
+	vsas_disk(host, 0, 0, 1, d1, sizeof(d1));
 	vsas_disk(host, p->data_dev.ch, p->data_dev.id, p->data_dev.lun, d2,
 		  sizeof(d2));
 	if (!d0[0] || !d1[0] || !d2[0]) {
@@ -366,11 +360,11 @@ static int vsas_data(const void *row)
 	CHECK(vsas_roundtrip(d0, 64, 0), "%s", d0);
 	CHECK(vsas_roundtrip(d1, 1024, 4096), "%s", d1);
 	CHECK(vsas_roundtrip(d2, 2048, 60000), "%s", d2);
-	/* LUs are separate stores: the first one's data is not the second's */
+	/* LUs are separate stores: LU 0's data is not LU 1's */
 	CHECK(run("dd if=/dev/%s bs=1024 count=64 2>/dev/null | md5sum > /tmp/a; "
 		  "dd if=/dev/%s bs=1024 count=64 2>/dev/null | md5sum > /tmp/b; "
 		  "! cmp -s /tmp/a /tmp/b", d0, d1) == 0,
-	      "%s and %s read the same data", d0, d1);
+	      "LU 0 and LU 1 read the same data");
 	/* the last block is addressable, one past it is not */
 	CHECK(run("dd if=/dev/%s of=/dev/null bs=512 skip=131071 count=1 2>/dev/null", d2) == 0,
 	      "last block unreadable");
@@ -1108,8 +1102,7 @@ GUEST_CASE(vsas_scan_devices_emulated, SD_WHAT)
  * real hpsa could not expose an rphy beside it (both are target 0:0).
  */
 #define B0_WHAT "vsas hpsa: a controller on bus 0 is a driver-added LUN, not an rphy; " \
-	"reported and scanned back; no rphy beside it; other personalities refuse it; " \
-	"rphys are STP: LUN 0 at add, read whole by a user scan"
+	"reported and scanned back; no rphy beside it; other personalities refuse it"
 
 GUEST_CASE(vsas_hpsa_bus0, B0_WHAT)
 {
@@ -1143,18 +1136,6 @@ GUEST_CASE(vsas_hpsa_bus0, B0_WHAT)
 	CHECK(vsas_expect_devices(host, all, 5000), "all back by '- - -'");
 	CHECK(sd_absent(host) == 0, "%lld absent commands/probes", sd_absent(host));
 	CHECK(vsas_destroy("b0") == 0, "remove b0");
-	/*
-	 * hpsa_sas_port_add_rphy() makes every rphy an STP target:
-	 * sas_rphy_add() scans LUN 0 only, a user scan reads the target whole.
-	 */
-	host = vsas_create("b0", "hpsa", NULL, "0/2");
-	CHECK(host >= 0, "hpsa host with a two-LUN rphy");
-	if (host >= 0) {
-		CHECK(vsas_expect_devices(host, "0:0:0", 20000), "STP rphy: LUN 0 only at add");
-		CHECK(scan_host(host, "- - -") == 0, "scan");
-		CHECK(vsas_expect_devices(host, "0:0:0 0:0:1", 5000), "user scan: LUN 1 found");
-		CHECK(vsas_destroy("b0") == 0, "remove b0");
-	}
 	/* a failed creation leaves its configfs directory: removed each time */
 	host = vsas_create("b0", "hpsa", NULL, "0 0:0:0");
 	CHECK(host < 0, "hpsa accepted an rphy beside a bus-0 controller");

@@ -117,7 +117,6 @@ struct pers_info {
 	struct vdev devs[8];
 	int ndevs;
 	int nvsas;			/* vsas devices (targets) in the topology */
-	bool stp_rphys;			/* rphys are STP targets (hpsa) */
 	int nonrphy_at_load;		/* target allocs with a host parent */
 	int absent_at_load;		/* absent probes during the load scan */
 	bool hooks;			/* scan_start/scan_finished */

@@ -174,11 +174,6 @@ struct vsas_personality {
 	 * controller whose INQUIRY version is neither 0 nor 5).
 	 */
 	bool bus0_ctrl;
-	/*
-	 * The driver registers every end-device rphy as an STP target, so the
-	 * transport's own add scans LUN 0 only (hpsa).
-	 */
-	bool rphy_stp;
 	bool add_lun0;			/* scsi_add_device() of LUN 0 only (mpt3sas) */
 	/* ->user_scan_devices(): -EBUSY in these driver states (bit mask) */
 	unsigned int busy_states;

@@ -498,9 +498,6 @@ static int vsas_expose_rphy(struct vsas_host *vh, struct vsas_dev *dev)
 		goto err_port;
 	}
 	vsas_identify_end(&rphy->identify, dev->sas_addr, false, 0);
-	/* sas_rphy_add() scans an rphy that is not an SSP target at LUN 0 only */
-	if (vh->pers->rphy_stp)
-		rphy->identify.target_port_protocols = SAS_PROTOCOL_STP;
 	spin_lock_irqsave(&vh->lock, flags);
 	dev->port = port;
 	dev->rphy = rphy;

@@ -244,15 +244,13 @@ const struct vsas_personality vsas_personalities[] = {
 	 * :1816), scsi_remove_device() (:1903 / :1897), lookup by exact (bus,
 	 * target, lun) (:2131 / :2125). A version-5 controller is listed as a
 	 * physical device (raid_ctlr_position 0: :4411-4425 / :4397-4411) and
-	 * added as an rphy (:1825 / :1819), as a plain "0" is. Every rphy is an
-	 * STP target (hpsa_sas_port_add_rphy(): :9650-9651 / :9631-9632).
+	 * added as an rphy (:1825 / :1819), as a plain "0" is.
 	 */
 	{
 		.name = "hpsa",
 		.proc_name = "vsas_hpsa",
 		.rescan_attr = true,
 		.bus0_ctrl = true,
-		.rphy_stp = true,
 		.max_channel = 3, .max_id = 1024, .max_lun = 1024,
 		.add_method = { VSAS_ADD_RPHY, VSAS_ADD_DEVICE,
 				VSAS_ADD_DEVICE, VSAS_ADD_DEVICE },
