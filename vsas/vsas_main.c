@@ -865,6 +865,12 @@ static void vsas_pad(char *dst, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* Is @s hpsa's controller on bus 0: a channel-0 device with an id? */
+static bool vsas_spec_bus0(const struct vsas_personality *pers, const struct vsas_dev_spec *s)
+{
+	return !s->channel && s->id >= 0 && pers->bus0_ctrl && !s->expander;
+}
+
 /* Create a device in the firmware list (and the driver's unless silent). */
 static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 {
@@ -875,8 +881,7 @@ static int vsas_dev_create(struct vsas_host *vh, const struct vsas_dev_spec *s)
 	const char *model;
 
 	unsigned int lun = s->lun < 0 ? 0 : s->lun;
-	/* hpsa's controller on bus 0: a channel-0 device with an id */
-	bool bus0 = !s->channel && s->id >= 0 && pers->bus0_ctrl && !s->expander;
+	bool bus0 = vsas_spec_bus0(pers, s);
 	bool volumes = !pers->libsas && (s->channel > 0 || bus0) && pers->per_lun;
 
 	if (s->channel < 0 || s->channel >= VSAS_MAX_CHANNELS ||
@@ -1239,7 +1244,7 @@ int vsas_parse_topology(struct vsas_host *vh, const char *spec)
 		s->channel = u;
 		no_id = s->id < 0;
 		/* "0:I[:L]": hpsa's controller on bus 0 (vsas_dev_create()) */
-		if ((u && no_id) || (!u && !no_id && (!vh->pers->bus0_ctrl || s->expander)) ||
+		if ((u && no_id) || (!u && !no_id && !vsas_spec_bus0(vh->pers, s)) ||
 		    (u && s->expander) ||
 		    (u && vh->pers->add_method[u] == VSAS_ADD_NONE) ||
 		    (s->lun > 0 && (vh->pers->libsas || !vh->pers->per_lun ||
